@@ -1,0 +1,284 @@
+//! `/v1/apps`: create, list, read, update, delete apps and rotate their secrets.
+
+use axum::{Json, extract::State, http::StatusCode};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    auth::{Authorized, Caller, Permission, WriteApps, role_allows},
+    domain::{
+        self,
+        app::{App, AppStatus, CreateAppRequest, Environment, UpdateAppRequest},
+    },
+    error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody},
+    state::AppState,
+    store::{AppFilter, PageRequest},
+};
+
+const DEFAULT_PAGE_SIZE: i64 = 50;
+const MAX_PAGE_SIZE: i64 = 100;
+
+#[derive(Serialize, ToSchema)]
+pub struct AppResponse {
+    #[schema(example = true)]
+    success: bool,
+    app: App,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AppListResponse {
+    #[schema(example = true)]
+    success: bool,
+    apps: Vec<App>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    next_cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SuccessResponse {
+    /// Always true.
+    #[schema(example = true)]
+    success: bool,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListAppsQuery {
+    /// How many items a page holds at most.
+    #[param(minimum = 1, maximum = 100, default = 50)]
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page; absent for the first page.
+    cursor: Option<String>,
+    /// Only apps of this environment.
+    environment: Option<Environment>,
+    /// Only apps with this status.
+    status: Option<AppStatus>,
+}
+
+impl ListAppsQuery {
+    fn page(&self) -> Result<PageRequest, ApiError> {
+        let limit = self.limit.unwrap_or(DEFAULT_PAGE_SIZE);
+        if !(1..=MAX_PAGE_SIZE).contains(&limit) {
+            return Err(ApiError::bad_request(
+                "invalid_parameter",
+                format!("`limit` must be between 1 and {MAX_PAGE_SIZE}"),
+            ));
+        }
+        let after = self.cursor.as_deref().map(decode_cursor).transpose()?;
+        // One more than asked, to learn whether a next page exists without a count.
+        Ok(PageRequest { after, limit: u32::try_from(limit + 1).expect("limit is at most 101") })
+    }
+}
+
+/// Cursors are the last id of a page. They are opaque to clients, so the
+/// encoding may change without breaking anyone.
+fn encode_cursor(id: Uuid) -> String {
+    id.simple().to_string()
+}
+
+fn decode_cursor(cursor: &str) -> Result<Uuid, ApiError> {
+    Uuid::try_parse(cursor)
+        .ok()
+        .filter(|_| cursor.len() == 32)
+        .ok_or_else(|| ApiError::bad_request("invalid_parameter", "`cursor` is not a cursor this API returned"))
+}
+
+/// The app as the caller's role may see it.
+fn visible_to(caller: &Caller, app: App) -> App {
+    if role_allows(caller.role(), Permission::ReadSecrets) { app } else { app.with_secrets_masked() }
+}
+
+fn app_not_found() -> ApiError {
+    ApiError::NotFound("App not found")
+}
+
+/// List the organization's apps, oldest first
+#[utoipa::path(
+    get,
+    path = "/v1/apps",
+    operation_id = "list_apps",
+    tag = "apps",
+    params(ListAppsQuery),
+    responses(
+        (status = 200, description = "One page of apps", body = AppListResponse),
+        (status = 400, description = "The request is malformed or breaks a rule; `error` names the field", body = ErrorBody),
+        (status = 401, description = "The token is missing, malformed, unknown, revoked or expired", body = ErrorBody),
+        (status = 403, description = "The token is disabled, or its role may not do this", body = ErrorBody),
+        (status = 500, description = "Something failed on the server; the detail is in its logs", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached", body = ErrorBody),
+    )
+)]
+pub async fn list_apps(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ListAppsQuery>,
+) -> Result<Json<AppListResponse>, ApiError> {
+    let page = query.page()?;
+    let filter = AppFilter { environment: query.environment, status: query.status };
+    let mut apps = state.store.list_apps(caller.organization_id, filter, page).await?;
+    let has_more = apps.len() > (page.limit - 1) as usize;
+    apps.truncate((page.limit - 1) as usize);
+    let next_cursor = if has_more { apps.last().map(|app| encode_cursor(app.id)) } else { None };
+    let apps = apps.into_iter().map(|app| visible_to(&caller, app)).collect();
+    Ok(Json(AppListResponse { success: true, apps, next_cursor }))
+}
+
+/// Create an app
+///
+/// Admin and developer tokens. `api_key` and `api_secret` are made by the server.
+#[utoipa::path(
+    post,
+    path = "/v1/apps",
+    operation_id = "create_app",
+    tag = "apps",
+    request_body = CreateAppRequest,
+    responses(
+        (status = 201, description = "The created app", body = AppResponse),
+        (status = 400, description = "The request is malformed or breaks a rule; `error` names the field", body = ErrorBody),
+        (status = 401, description = "The token is missing, malformed, unknown, revoked or expired", body = ErrorBody),
+        (status = 403, description = "The token is disabled, or its role may not do this", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
+        (status = 500, description = "Something failed on the server; the detail is in its logs", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached", body = ErrorBody),
+    )
+)]
+pub async fn create_app(
+    authorized: Authorized<WriteApps>,
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<CreateAppRequest>,
+) -> Result<(StatusCode, Json<AppResponse>), ApiError> {
+    let app = App::create(authorized.caller.organization_id, request, domain::now())?;
+    state.store.insert_app(&app).await?;
+    Ok((StatusCode::CREATED, Json(AppResponse { success: true, app: visible_to(&authorized.caller, app) })))
+}
+
+/// Get an app
+#[utoipa::path(
+    get,
+    path = "/v1/apps/{id}",
+    operation_id = "get_app",
+    tag = "apps",
+    params(("id" = Uuid, Path, description = "The app's id")),
+    responses(
+        (status = 200, description = "The app", body = AppResponse),
+        (status = 400, description = "The request is malformed or breaks a rule; `error` names the field", body = ErrorBody),
+        (status = 401, description = "The token is missing, malformed, unknown, revoked or expired", body = ErrorBody),
+        (status = 403, description = "The token is disabled, or its role may not do this", body = ErrorBody),
+        (status = 404, description = "No such resource in the token's organization", body = ErrorBody),
+        (status = 500, description = "Something failed on the server; the detail is in its logs", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached", body = ErrorBody),
+    )
+)]
+pub async fn get_app(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<AppResponse>, ApiError> {
+    let app = state.store.get_app(caller.organization_id, id).await?.ok_or_else(app_not_found)?;
+    Ok(Json(AppResponse { success: true, app: visible_to(&caller, app) }))
+}
+
+/// Change some fields of an app
+///
+/// Admin and developer tokens. A field that is absent is left alone;
+/// `null` clears a nullable field; `features` changes only the keys it
+/// names. A change that breaks a rule changes nothing.
+#[utoipa::path(
+    patch,
+    path = "/v1/apps/{id}",
+    operation_id = "update_app",
+    tag = "apps",
+    params(("id" = Uuid, Path, description = "The app's id")),
+    request_body = UpdateAppRequest,
+    responses(
+        (status = 200, description = "The updated app", body = AppResponse),
+        (status = 400, description = "The request is malformed or breaks a rule; `error` names the field", body = ErrorBody),
+        (status = 401, description = "The token is missing, malformed, unknown, revoked or expired", body = ErrorBody),
+        (status = 403, description = "The token is disabled, or its role may not do this", body = ErrorBody),
+        (status = 404, description = "No such resource in the token's organization", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
+        (status = 500, description = "Something failed on the server; the detail is in its logs", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached", body = ErrorBody),
+    )
+)]
+pub async fn update_app(
+    authorized: Authorized<WriteApps>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(changes): ApiJson<UpdateAppRequest>,
+) -> Result<Json<AppResponse>, ApiError> {
+    let caller = authorized.caller;
+    let app = state
+        .store
+        .update_app(caller.organization_id, id, changes, domain::now())
+        .await?
+        .ok_or_else(app_not_found)?;
+    Ok(Json(AppResponse { success: true, app: visible_to(&caller, app) }))
+}
+
+/// Delete an app
+///
+/// Admin and developer tokens.
+#[utoipa::path(
+    delete,
+    path = "/v1/apps/{id}",
+    operation_id = "delete_app",
+    tag = "apps",
+    params(("id" = Uuid, Path, description = "The app's id")),
+    responses(
+        (status = 200, description = "The app is gone", body = SuccessResponse),
+        (status = 400, description = "The request is malformed or breaks a rule; `error` names the field", body = ErrorBody),
+        (status = 401, description = "The token is missing, malformed, unknown, revoked or expired", body = ErrorBody),
+        (status = 403, description = "The token is disabled, or its role may not do this", body = ErrorBody),
+        (status = 404, description = "No such resource in the token's organization", body = ErrorBody),
+        (status = 500, description = "Something failed on the server; the detail is in its logs", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached", body = ErrorBody),
+    )
+)]
+pub async fn delete_app(
+    authorized: Authorized<WriteApps>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<SuccessResponse>, ApiError> {
+    if state.store.delete_app(authorized.caller.organization_id, id).await? {
+        Ok(Json(SuccessResponse { success: true }))
+    } else {
+        Err(app_not_found())
+    }
+}
+
+/// Replace an app's api_secret with a new one
+///
+/// Admin and developer tokens. The old secret stops being valid at once.
+#[utoipa::path(
+    post,
+    path = "/v1/apps/{id}/rotate-secret",
+    operation_id = "rotate_app_secret",
+    tag = "apps",
+    params(("id" = Uuid, Path, description = "The app's id")),
+    responses(
+        (status = 200, description = "The app with its new secret", body = AppResponse),
+        (status = 400, description = "The request is malformed or breaks a rule; `error` names the field", body = ErrorBody),
+        (status = 401, description = "The token is missing, malformed, unknown, revoked or expired", body = ErrorBody),
+        (status = 403, description = "The token is disabled, or its role may not do this", body = ErrorBody),
+        (status = 404, description = "No such resource in the token's organization", body = ErrorBody),
+        (status = 500, description = "Something failed on the server; the detail is in its logs", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached", body = ErrorBody),
+    )
+)]
+pub async fn rotate_app_secret(
+    authorized: Authorized<WriteApps>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<AppResponse>, ApiError> {
+    let caller = authorized.caller;
+    let app = state
+        .store
+        .rotate_app_secret(caller.organization_id, id, domain::now())
+        .await?
+        .ok_or_else(app_not_found)?;
+    Ok(Json(AppResponse { success: true, app: visible_to(&caller, app) }))
+}

@@ -1,0 +1,41 @@
+//! `GET /v1/me`: what the calling token is.
+
+use axum::{Json, extract::State};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::{
+    auth::Caller,
+    domain::{organization::Organization, token::Token},
+    error::{ApiError, ErrorBody},
+    state::AppState,
+};
+
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse {
+    #[schema(example = true)]
+    success: bool,
+    token: Token,
+    organization: Organization,
+}
+
+/// Describe the calling token and its organization
+///
+/// Checks that a token is valid and shows what it is.
+#[utoipa::path(
+    get,
+    path = "/v1/me",
+    operation_id = "get_current_token",
+    tag = "identity",
+    responses(
+        (status = 200, description = "The calling token and its organization", body = MeResponse),
+        (status = 401, description = "The token is missing, malformed, unknown, revoked or expired", body = ErrorBody),
+        (status = 403, description = "The token is disabled, or its role may not do this", body = ErrorBody),
+        (status = 500, description = "Something failed on the server; the detail is in its logs", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached", body = ErrorBody),
+    )
+)]
+pub async fn get_current_token(caller: Caller, State(state): State<AppState>) -> Result<Json<MeResponse>, ApiError> {
+    let organization = super::organization::load(&state, &caller).await?;
+    Ok(Json(MeResponse { success: true, token: caller.token, organization }))
+}

@@ -1,0 +1,93 @@
+//! `GET`/`PATCH /v1/organization`: the organization of the calling token.
+
+use axum::{Json, extract::State};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{
+    auth::{Administer, Authorized, Caller},
+    domain::organization::{Organization, validate_organization_name},
+    error::{ApiError, ApiJson, ErrorBody},
+    state::AppState,
+};
+
+#[derive(Serialize, ToSchema)]
+pub struct OrganizationResponse {
+    #[schema(example = true)]
+    success: bool,
+    organization: Organization,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganizationRequest {
+    /// Trimmed; 1-100 characters.
+    #[schema(min_length = 1, max_length = 100)]
+    name: String,
+}
+
+/// The caller's organization. Tokens are deleted with their organization, so a
+/// missing organization is a broken invariant, not a 404.
+pub(super) async fn load(state: &AppState, caller: &Caller) -> Result<Organization, ApiError> {
+    state
+        .store
+        .get_organization(caller.organization_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("token {} has no organization", caller.token.id)))
+}
+
+/// Get the organization of the calling token
+#[utoipa::path(
+    get,
+    path = "/v1/organization",
+    operation_id = "get_organization",
+    tag = "organization",
+    responses(
+        (status = 200, description = "The organization", body = OrganizationResponse),
+        (status = 401, description = "The token is missing, malformed, unknown, revoked or expired", body = ErrorBody),
+        (status = 403, description = "The token is disabled, or its role may not do this", body = ErrorBody),
+        (status = 500, description = "Something failed on the server; the detail is in its logs", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached", body = ErrorBody),
+    )
+)]
+pub async fn get_organization(
+    caller: Caller,
+    State(state): State<AppState>,
+) -> Result<Json<OrganizationResponse>, ApiError> {
+    let organization = load(&state, &caller).await?;
+    Ok(Json(OrganizationResponse { success: true, organization }))
+}
+
+/// Rename the organization
+///
+/// Admin tokens only.
+#[utoipa::path(
+    patch,
+    path = "/v1/organization",
+    operation_id = "update_organization",
+    tag = "organization",
+    request_body = UpdateOrganizationRequest,
+    responses(
+        (status = 200, description = "The updated organization", body = OrganizationResponse),
+        (status = 400, description = "The request is malformed or breaks a rule; `error` names the field", body = ErrorBody),
+        (status = 401, description = "The token is missing, malformed, unknown, revoked or expired", body = ErrorBody),
+        (status = 403, description = "The token is disabled, or its role may not do this", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
+        (status = 500, description = "Something failed on the server; the detail is in its logs", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached", body = ErrorBody),
+    )
+)]
+pub async fn update_organization(
+    authorized: Authorized<Administer>,
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<UpdateOrganizationRequest>,
+) -> Result<Json<OrganizationResponse>, ApiError> {
+    let name = validate_organization_name(&request.name)?;
+    let organization = state
+        .store
+        .rename_organization(authorized.caller.organization_id, &name)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("organization vanished during rename")))?;
+    Ok(Json(OrganizationResponse { success: true, organization }))
+}

@@ -1,0 +1,96 @@
+//! The command line: subcommands, and settings read from flags or the environment.
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "appdeck-server", version, about = "The appdeck App Management API server")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run pending migrations, then serve the API until SIGTERM or Ctrl-C.
+    ///
+    /// On a database with no organization, creates one named `default` and
+    /// prints its first admin token once, on stderr.
+    Serve,
+    /// Run pending migrations and exit.
+    Migrate,
+    /// Manage organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization and print its first admin token, alone, on stdout.
+    Create {
+        /// The organization's name, 1-100 characters.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// Settings shared by every subcommand. Each flag can also be set by the
+/// environment variable shown in `--help`.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on. Port 0 picks a free port.
+    #[arg(long, env = "APPDECK_BIND", default_value = "127.0.0.1:8080", global = true)]
+    pub bind: SocketAddr,
+    /// Where the data lives: `sqlite://PATH` (created when missing).
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://./appdeck.db", global = true, hide_env_values = true)]
+    pub database_url: String,
+    /// Hourly request limit per token given to organizations when they are created.
+    #[arg(long, env = "APPDECK_RATE_LIMIT_PER_HOUR", default_value_t = 1000, global = true,
+          value_parser = clap::value_parser!(i64).range(1..))]
+    pub rate_limit_per_hour: i64,
+    /// Largest request body accepted, in bytes; larger ones are answered 413.
+    #[arg(long, env = "APPDECK_MAX_BODY_BYTES", default_value_t = 1_048_576, global = true,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_body_bytes: u64,
+    /// Log line format on stderr. `RUST_LOG` sets what is logged.
+    #[arg(long, env = "APPDECK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Config {
+    /// The settings a test or embedding program starts from: every default,
+    /// with the given database.
+    pub fn with_database_url(database_url: impl Into<String>) -> Self {
+        let mut config = Cli::parse_from(["appdeck-server", "migrate"]).config;
+        config.database_url = database_url.into();
+        config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_setting_named() {
+        let error = Cli::try_parse_from(["appdeck-server", "--bind", "nowhere", "serve"]).unwrap_err();
+        assert!(error.to_string().contains("--bind"), "{error}");
+        let error = Cli::try_parse_from(["appdeck-server", "--max-body-bytes", "0", "serve"]).unwrap_err();
+        assert!(error.to_string().contains("--max-body-bytes"), "{error}");
+    }
+}

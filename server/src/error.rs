@@ -1,0 +1,314 @@
+//! `ApiError`, the one error type, and the extractors that turn axum's own
+//! rejections into it, so every failure has the same JSON body.
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, Path, Query, Request, rejection::BytesRejection},
+    http::{HeaderMap, StatusCode, header, request::Parts},
+    response::{IntoResponse, Response},
+};
+use serde::{Serialize, de::DeserializeOwned};
+use utoipa::ToSchema;
+
+use crate::{
+    domain::{READ_ONLY_FIELDS, ValidationError},
+    store::StoreError,
+};
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Always false.
+    pub success: bool,
+    /// A sentence for people; it may change.
+    pub error: String,
+    /// A stable snake_case code for programs.
+    pub code: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A malformed or rule-breaking request; `code` is stable, `message` names the field.
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("API key disabled")]
+    TokenDisabled,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("Method not allowed")]
+    MethodNotAllowed,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Request body is too large")]
+    PayloadTooLarge,
+    #[error("Request body must be sent with Content-Type: application/json")]
+    UnsupportedMediaType,
+    #[error("The database is unavailable, try again later")]
+    DatabaseUnavailable,
+    /// Anything unexpected; the detail is logged, never sent.
+    #[error("Internal server error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest { code, message: message.into() }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::TokenDisabled | Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. } => code,
+            Self::Unauthorized(_) => "unauthorized",
+            Self::TokenDisabled => "token_disabled",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Conflict(_) => "conflict",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::DatabaseUnavailable => "database_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(error) = &self {
+            tracing::error!(error = format!("{error:#}"), "request failed");
+        }
+        let body = ErrorBody { success: false, error: self.to_string(), code: self.code().to_owned() };
+        (self.status(), Json(body)).into_response()
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(error: ValidationError) -> Self {
+        Self::bad_request("validation_failed", error.0)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Database(error) => error.into(),
+            StoreError::Invalid(error) => error.into(),
+            StoreError::Migration(error) => Self::Internal(anyhow::Error::new(error).context("migration failed")),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                tracing::error!(error = %error, "database unavailable");
+                Self::DatabaseUnavailable
+            }
+            other => Self::Internal(anyhow::Error::new(other).context("database error")),
+        }
+    }
+}
+
+/// Answers for a handler that panicked: the same 500 as any internal error,
+/// with the panic logged.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    ApiError::Internal(anyhow::anyhow!("handler panicked: {detail}")).into_response()
+}
+
+/// Answers a request whose path matches no route.
+pub async fn route_not_found() -> ApiError {
+    ApiError::NotFound("No route matches this path")
+}
+
+/// Answers a request whose path matches a route but not its method.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// JSON request body: like `axum::Json`, but every rejection is an `ApiError`
+/// and a deserialisation error names the field it happened at.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !has_json_content_type(request.headers()) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let body = Bytes::from_request(request, state).await.map_err(body_rejection)?;
+        parse_json_body(&body).map(ApiJson)
+    }
+}
+
+fn body_rejection(rejection: BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge
+    } else {
+        ApiError::bad_request("invalid_body", format!("Request body could not be read: {}", rejection.body_text()))
+    }
+}
+
+fn has_json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+}
+
+/// Parses a JSON body in two steps so that syntax errors and field errors get
+/// distinct codes, and so that unknown fields are reported by name.
+pub fn parse_json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|error| ApiError::bad_request("invalid_json", format!("Request body is not valid JSON: {error}")))?;
+    if !value.is_object() {
+        return Err(ApiError::bad_request("invalid_json", "Request body must be a JSON object"));
+    }
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let field = error.path().to_string();
+        let inner = error.into_inner().to_string();
+        if let Some(name) = unknown_field_name(&inner) {
+            // The path ends with the unknown field itself, e.g. `features.colour`.
+            let full_name = if field == "." { name } else { field.as_str() };
+            if READ_ONLY_FIELDS.contains(&full_name) {
+                ApiError::bad_request("read_only_field", format!("Field `{full_name}` is read-only"))
+            } else {
+                ApiError::bad_request("unknown_field", format!("Unknown field `{full_name}`"))
+            }
+        } else if field == "." {
+            ApiError::bad_request("validation_failed", format!("Invalid request body: {inner}"))
+        } else {
+            ApiError::bad_request("validation_failed", format!("Invalid field `{field}`: {inner}"))
+        }
+    })
+}
+
+/// serde reports unknown fields as "unknown field `x`, expected ...".
+fn unknown_field_name(message: &str) -> Option<&str> {
+    message.strip_prefix("unknown field `")?.split('`').next()
+}
+
+/// Path parameters whose rejection is an `ApiError`.
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| ApiPath(value))
+            .map_err(|rejection| ApiError::bad_request("invalid_parameter", format!("Invalid path parameter: {}", rejection.body_text())))
+    }
+}
+
+/// Query parameters whose rejection is an `ApiError`.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| ApiQuery(value))
+            .map_err(|rejection| ApiError::bad_request("invalid_parameter", format!("Invalid query parameter: {}", rejection.body_text())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Sample {
+        name: String,
+    }
+
+    fn code_of(result: Result<Sample, ApiError>) -> &'static str {
+        result.expect_err("the body should be rejected").code()
+    }
+
+    #[test]
+    fn valid_body_parses() {
+        let sample: Sample = parse_json_body(br#"{"name":"a"}"#).unwrap();
+        assert_eq!(sample.name, "a");
+    }
+
+    #[test]
+    fn malformed_json_is_invalid_json() {
+        assert_eq!(code_of(parse_json_body(b"{")), "invalid_json");
+        assert_eq!(code_of(parse_json_body(b"[1]")), "invalid_json");
+    }
+
+    #[test]
+    fn unknown_field_is_named() {
+        let error = parse_json_body::<Sample>(br#"{"name":"a","colour":"red"}"#).unwrap_err();
+        assert_eq!(error.code(), "unknown_field");
+        assert_eq!(error.to_string(), "Unknown field `colour`");
+    }
+
+    #[test]
+    fn read_only_field_is_named() {
+        let error = parse_json_body::<Sample>(br#"{"name":"a","api_key":"ak_x"}"#).unwrap_err();
+        assert_eq!(error.code(), "read_only_field");
+        assert_eq!(error.to_string(), "Field `api_key` is read-only");
+    }
+
+    #[test]
+    fn wrong_type_names_the_field() {
+        let error = parse_json_body::<Sample>(br#"{"name":5}"#).unwrap_err();
+        assert_eq!(error.code(), "validation_failed");
+        assert!(error.to_string().starts_with("Invalid field `name`"), "{error}");
+    }
+
+    #[test]
+    fn content_type_must_be_json() {
+        let mut headers = HeaderMap::new();
+        assert!(!has_json_content_type(&headers));
+        headers.insert(header::CONTENT_TYPE, "text/plain".parse().unwrap());
+        assert!(!has_json_content_type(&headers));
+        headers.insert(header::CONTENT_TYPE, "Application/JSON; charset=utf-8".parse().unwrap());
+        assert!(has_json_content_type(&headers));
+    }
+}

@@ -1,0 +1,24 @@
+//! appdeck server: the App Management API of `openapi.yaml`, served by axum.
+
+/// HTTP layer: routes, handlers and the utoipa document derived from them.
+pub mod api;
+/// API tokens: their format, hashing, the auth extractor and the role matrix.
+pub mod auth;
+/// Command line and environment configuration.
+pub mod config;
+/// Domain types and the rules that validate them, free of HTTP and SQL.
+pub mod domain;
+/// The one error type, rendered as the JSON error body on every path.
+pub mod error;
+/// Creating organizations and tokens outside the API (CLI, first start, tests).
+pub mod provisioning;
+/// Random secrets from the operating system's CSPRNG.
+pub mod secret;
+/// The state handlers share.
+pub mod state;
+/// Building the application, binding the listener, serving until stopped.
+pub mod startup;
+/// Persistence behind the `Store` trait; SQL lives only here.
+pub mod store;
+/// Logging set-up.
+pub mod telemetry;

@@ -1,0 +1,61 @@
+//! `appdeck-server`: parses the command line and hands over to the library.
+
+use std::process::ExitCode;
+
+use appdeck_server::{
+    config::{Cli, Command, OrgCommand},
+    provisioning, startup, telemetry,
+};
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return report_usage_error(error),
+    };
+    telemetry::init(cli.config.log_format);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("appdeck-server: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Help and version print as clap renders them; a bad setting prints the one
+/// line that names it, without the usage block.
+fn report_usage_error(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+        error.exit();
+    }
+    let rendered = error.render().to_string();
+    let first_line = rendered.lines().next().unwrap_or_default();
+    eprintln!("appdeck-server: {}", first_line.trim_start_matches("error: "));
+    ExitCode::from(2)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.config;
+    let store = startup::open_store(&config).await?;
+    match cli.command {
+        Command::Migrate => {
+            tracing::info!("migrations are up to date");
+        }
+        Command::Org(OrgCommand::Create { name }) => {
+            let (_, token) = provisioning::create_organization(store.as_ref(), &name, config.rate_limit_per_hour).await?;
+            println!("{}", token.secret);
+        }
+        Command::Serve => {
+            if let Some(secret) = startup::bootstrap_default_organization(store.as_ref(), &config).await? {
+                eprintln!("Created organization `default`. Its admin token, shown only this once:\n\n    {secret}\n");
+            }
+            let application = startup::Application::build(&config, store).await?;
+            tracing::info!(address = %application.address(), "appdeck is listening; Swagger UI at http://{}/docs", application.address());
+            application.run_until_stopped(startup::shutdown_signal()).await?;
+        }
+    }
+    Ok(())
+}

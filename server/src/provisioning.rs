@@ -1,0 +1,70 @@
+//! Making organizations and tokens outside the API: for the server's CLI,
+//! the first start on an empty database, and tests.
+
+use uuid::Uuid;
+
+use crate::{
+    auth::issue_token,
+    domain::{
+        self, ValidationError,
+        organization::{Organization, validate_organization_name},
+        rules,
+        token::{NewToken, Token, TokenRole},
+    },
+    store::{Store, StoreResult},
+};
+
+/// A token together with its secret, which exists only in this value.
+pub struct TokenWithSecret {
+    pub token: Token,
+    pub secret: String,
+}
+
+/// Creates an organization and its first admin token, labelled `admin`.
+pub async fn create_organization(
+    store: &dyn Store,
+    name: &str,
+    rate_limit_per_hour: i64,
+) -> StoreResult<(Organization, TokenWithSecret)> {
+    let organization = Organization {
+        id: Uuid::now_v7(),
+        name: validate_organization_name(name)?,
+        created_at: domain::now(),
+        rate_limit_per_hour,
+    };
+    let (new_token, secret) = new_token(organization.id, "admin", TokenRole::Admin)?;
+    let token = store.create_organization(&organization, &new_token).await?;
+    Ok((organization, TokenWithSecret { token, secret }))
+}
+
+/// Creates a token of `role` in an organization, made by the server itself.
+pub async fn create_token(
+    store: &dyn Store,
+    organization_id: Uuid,
+    label: &str,
+    role: TokenRole,
+) -> StoreResult<TokenWithSecret> {
+    let (new_token, secret) = new_token(organization_id, label, role)?;
+    let token = store.create_token(&new_token).await?;
+    Ok(TokenWithSecret { token, secret })
+}
+
+fn new_token(
+    organization_id: Uuid,
+    label: &str,
+    role: TokenRole,
+) -> Result<(NewToken, String), ValidationError> {
+    let issued = issue_token();
+    let new_token = NewToken {
+        id: Uuid::now_v7(),
+        organization_id,
+        label: rules::trimmed_name(label, "Token label")?,
+        role,
+        token_hash: issued.hash,
+        masked_token: issued.masked,
+        created_by: None,
+        created_at: domain::now(),
+        expires_at: None,
+    };
+    Ok((new_token, issued.secret))
+}

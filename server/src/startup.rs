@@ -1,0 +1,88 @@
+//! Turning a `Config` into a running server: open and migrate the store,
+//! bind the listener first (so port 0 works and `port()` is known), serve
+//! until a shutdown signal, draining in-flight requests.
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::{api, config::Config, provisioning, state::AppState, store::Store};
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    address: SocketAddr,
+}
+
+impl Application {
+    /// Binds `config.bind` and builds the router over an opened, migrated store.
+    pub async fn build(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("APPDECK_BIND: cannot listen on {}", config.bind))?;
+        let address = listener.local_addr().context("read the bound address")?;
+        let max_body_bytes = usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX);
+        let router = api::router(AppState { store }, max_body_bytes);
+        Ok(Self { listener, router, address })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+    }
+}
+
+/// Opens the store `config.database_url` names and applies pending migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let store = crate::store::connect(&config.database_url).await?;
+    store.migrate().await.context("DATABASE_URL: migrations failed")?;
+    Ok(store)
+}
+
+/// On a database with no organization, creates `default` and returns its
+/// first admin token's secret, to be shown once.
+pub async fn bootstrap_default_organization(store: &dyn Store, config: &Config) -> anyhow::Result<Option<String>> {
+    if store.count_organizations().await? > 0 {
+        return Ok(None);
+    }
+    let (_, token) = provisioning::create_organization(store, "default", config.rate_limit_per_hour).await?;
+    Ok(Some(token.secret))
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

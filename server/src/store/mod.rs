@@ -1,0 +1,88 @@
+//! The persistence seam: handlers talk to `dyn Store`, one implementation per
+//! database backend. SQL lives only below this module.
+
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::domain::{
+    ValidationError,
+    app::{App, AppStatus, Environment, UpdateAppRequest},
+    organization::Organization,
+    token::{NewToken, Token, TokenGrant},
+};
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error(transparent)]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which apps a list returns.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppFilter {
+    pub environment: Option<Environment>,
+    pub status: Option<AppStatus>,
+}
+
+/// One page of a keyset-paginated list: items after `after`, oldest first.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub after: Option<Uuid>,
+    pub limit: u32,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Applies the migrations this binary embeds that the database lacks.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// Whether the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+
+    async fn count_organizations(&self) -> StoreResult<i64>;
+    /// Creates an organization and its first admin token in one transaction.
+    async fn create_organization(&self, organization: &Organization, first_token: &NewToken) -> StoreResult<Token>;
+    async fn get_organization(&self, id: Uuid) -> StoreResult<Option<Organization>>;
+    async fn rename_organization(&self, id: Uuid, name: &str) -> StoreResult<Option<Organization>>;
+
+    async fn create_token(&self, token: &NewToken) -> StoreResult<Token>;
+    /// The live (not revoked) token with this hash, with its organization.
+    async fn find_token_by_hash(&self, token_hash: &str) -> StoreResult<Option<TokenGrant>>;
+    async fn touch_token(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
+
+    async fn insert_app(&self, app: &App) -> StoreResult<()>;
+    async fn get_app(&self, organization_id: Uuid, id: Uuid) -> StoreResult<Option<App>>;
+    async fn list_apps(&self, organization_id: Uuid, filter: AppFilter, page: PageRequest) -> StoreResult<Vec<App>>;
+    /// Applies `changes` to the stored app inside one transaction, so
+    /// concurrent updates of different fields do not overwrite each other.
+    async fn update_app(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        changes: UpdateAppRequest,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<App>>;
+    async fn rotate_app_secret(&self, organization_id: Uuid, id: Uuid, now: DateTime<Utc>) -> StoreResult<Option<App>>;
+    async fn delete_app(&self, organization_id: Uuid, id: Uuid) -> StoreResult<bool>;
+}
+
+/// Opens the store `database_url` names. Only `sqlite:` is supported so far.
+pub async fn connect(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if database_url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(database_url).await?))
+    } else {
+        anyhow::bail!("DATABASE_URL must start with `sqlite:`; other databases are not supported yet")
+    }
+}

@@ -1,0 +1,320 @@
+//! The SQLite store: the embedded default. WAL lets readers run beside the
+//! one writer; writes that read first take the write lock up front
+//! (`BEGIN IMMEDIATE`) so they never fail half-way on a busy database.
+
+use std::{str::FromStr, time::Duration};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::{
+    QueryBuilder, Sqlite, SqliteConnection, SqlitePool,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions},
+};
+use uuid::Uuid;
+
+use super::{AppFilter, PageRequest, Store, StoreResult};
+use crate::domain::{
+    ValidationError,
+    app::{App, UpdateAppRequest},
+    organization::Organization,
+    token::{NewToken, Token, TokenActor, TokenGrant, TokenRole, TokenStatus},
+};
+
+/// Every column of `apps`, in the order `bind_app` binds them. Macros rather
+/// than constants, so that `concat!` builds static SQL strings, which sqlx
+/// accepts as free of injection.
+macro_rules! app_columns {
+    () => {
+        "id, organization_id, name, description, api_key, api_secret, platform, bundle_id, \
+     environment, app_store_url, play_store_url, website_url, authorized_domains, data_retention_days, timezone, \
+     features, status, engagement_platform, engagement_credentials, email_platform, email_credentials, \
+     webhook_enabled, webhook_url, webhook_use_query_params, context_info, url_context, cached_user_count, \
+     cached_event_count, cached_last_event, stats_last_updated, created_at, updated_at"
+    };
+}
+
+/// One placeholder per column of `app_columns!`.
+macro_rules! app_placeholders {
+    () => {
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+    };
+}
+
+macro_rules! token_select {
+    () => {
+        "SELECT t.id, t.organization_id, t.label, t.role, t.masked_token, t.status, t.created_at, \
+     t.last_used_at, t.expires_at, creator.id AS creator_id, creator.label AS creator_label \
+     FROM api_tokens t LEFT JOIN api_tokens creator ON creator.id = t.created_by"
+    };
+}
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the database file `database_url` names.
+    pub async fn connect(database_url: &str) -> Result<Self, sqlx::Error> {
+        let options = SqliteConnectOptions::from_str(database_url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    async fn modify_app(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        modify: impl FnOnce(&mut App) -> Result<(), ValidationError> + Send,
+    ) -> StoreResult<Option<App>> {
+        let mut transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let Some(mut app) = select_app(&mut transaction, organization_id, id).await? else {
+            return Ok(None);
+        };
+        modify(&mut app)?;
+        let sql = concat!("UPDATE apps SET (", app_columns!(), ") = (", app_placeholders!(), ") WHERE id = ? AND organization_id = ?");
+        bind_app(sqlx::query(sql), &app)
+            .bind(id)
+            .bind(organization_id)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(Some(app))
+    }
+}
+
+type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>;
+
+fn bind_app<'q>(query: SqliteQuery<'q>, app: &App) -> SqliteQuery<'q> {
+    query
+        .bind(app.id)
+        .bind(app.organization_id)
+        .bind(app.name.clone())
+        .bind(app.description.clone())
+        .bind(app.api_key.clone())
+        .bind(app.api_secret.clone())
+        .bind(app.platform.clone())
+        .bind(app.bundle_id.clone())
+        .bind(app.environment)
+        .bind(app.app_store_url.clone())
+        .bind(app.play_store_url.clone())
+        .bind(app.website_url.clone())
+        .bind(sqlx::types::Json(app.authorized_domains.clone()))
+        .bind(app.data_retention_days)
+        .bind(app.timezone.clone())
+        .bind(sqlx::types::Json(app.features))
+        .bind(app.status)
+        .bind(app.engagement_platform)
+        .bind(app.engagement_credentials.clone().map(sqlx::types::Json))
+        .bind(app.email_platform)
+        .bind(app.email_credentials.clone().map(sqlx::types::Json))
+        .bind(app.webhook_enabled)
+        .bind(app.webhook_url.clone())
+        .bind(app.webhook_use_query_params)
+        .bind(app.context_info.clone())
+        .bind(app.url_context.clone())
+        .bind(app.cached_user_count)
+        .bind(app.cached_event_count)
+        .bind(app.cached_last_event)
+        .bind(app.stats_last_updated)
+        .bind(app.created_at)
+        .bind(app.updated_at)
+}
+
+async fn select_app(connection: &mut SqliteConnection, organization_id: Uuid, id: Uuid) -> StoreResult<Option<App>> {
+    let sql = concat!("SELECT ", app_columns!(), " FROM apps WHERE id = ? AND organization_id = ?");
+    Ok(sqlx::query_as::<_, App>(sql).bind(id).bind(organization_id).fetch_optional(connection).await?)
+}
+
+async fn insert_token(connection: &mut SqliteConnection, token: &NewToken) -> StoreResult<Token> {
+    sqlx::query(
+        "INSERT INTO api_tokens (id, organization_id, label, role, token_hash, masked_token, status, created_at, \
+         created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)",
+    )
+    .bind(token.id)
+    .bind(token.organization_id)
+    .bind(&token.label)
+    .bind(token.role)
+    .bind(&token.token_hash)
+    .bind(&token.masked_token)
+    .bind(token.created_at)
+    .bind(token.created_by)
+    .bind(token.expires_at)
+    .execute(&mut *connection)
+    .await?;
+    let sql = concat!(token_select!(), " WHERE t.id = ?");
+    let row: TokenRow = sqlx::query_as(sql).bind(token.id).fetch_one(connection).await?;
+    Ok(row.into_grant().token)
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: Uuid,
+    organization_id: Uuid,
+    label: String,
+    role: TokenRole,
+    masked_token: String,
+    status: TokenStatus,
+    created_at: DateTime<Utc>,
+    last_used_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+    creator_id: Option<Uuid>,
+    creator_label: Option<String>,
+}
+
+impl TokenRow {
+    fn into_grant(self) -> TokenGrant {
+        let created_by = self.creator_id.zip(self.creator_label).map(|(id, label)| TokenActor { id, label });
+        TokenGrant {
+            organization_id: self.organization_id,
+            token: Token {
+                id: self.id,
+                label: self.label,
+                role: self.role,
+                masked_token: self.masked_token,
+                status: self.status,
+                created_at: self.created_at,
+                created_by,
+                last_used_at: self.last_used_at,
+                expires_at: self.expires_at,
+            },
+        }
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    #[tracing::instrument(skip(self))]
+    async fn migrate(&self) -> StoreResult<()> {
+        sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn count_organizations(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM organizations").fetch_one(&self.pool).await?)
+    }
+
+    #[tracing::instrument(skip(self, first_token), fields(organization_id = %organization.id))]
+    async fn create_organization(&self, organization: &Organization, first_token: &NewToken) -> StoreResult<Token> {
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("INSERT INTO organizations (id, name, rate_limit_per_hour, created_at) VALUES (?, ?, ?, ?)")
+            .bind(organization.id)
+            .bind(&organization.name)
+            .bind(organization.rate_limit_per_hour)
+            .bind(organization.created_at)
+            .execute(&mut *transaction)
+            .await?;
+        let token = insert_token(&mut transaction, first_token).await?;
+        transaction.commit().await?;
+        Ok(token)
+    }
+
+    async fn get_organization(&self, id: Uuid) -> StoreResult<Option<Organization>> {
+        Ok(sqlx::query_as("SELECT id, name, created_at, rate_limit_per_hour FROM organizations WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn rename_organization(&self, id: Uuid, name: &str) -> StoreResult<Option<Organization>> {
+        Ok(sqlx::query_as(
+            "UPDATE organizations SET name = ? WHERE id = ? RETURNING id, name, created_at, rate_limit_per_hour",
+        )
+        .bind(name)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    #[tracing::instrument(skip(self, token), fields(token_id = %token.id))]
+    async fn create_token(&self, token: &NewToken) -> StoreResult<Token> {
+        let mut connection = self.pool.acquire().await?;
+        insert_token(&mut connection, token).await
+    }
+
+    async fn find_token_by_hash(&self, token_hash: &str) -> StoreResult<Option<TokenGrant>> {
+        let sql = concat!(token_select!(), " WHERE t.token_hash = ? AND t.revoked_at IS NULL");
+        let row: Option<TokenRow> = sqlx::query_as(sql).bind(token_hash).fetch_optional(&self.pool).await?;
+        Ok(row.map(TokenRow::into_grant))
+    }
+
+    async fn touch_token(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self, app), fields(app_id = %app.id))]
+    async fn insert_app(&self, app: &App) -> StoreResult<()> {
+        let sql = concat!("INSERT INTO apps (", app_columns!(), ") VALUES (", app_placeholders!(), ")");
+        bind_app(sqlx::query(sql), app).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn get_app(&self, organization_id: Uuid, id: Uuid) -> StoreResult<Option<App>> {
+        let mut connection = self.pool.acquire().await?;
+        select_app(&mut connection, organization_id, id).await
+    }
+
+    async fn list_apps(&self, organization_id: Uuid, filter: AppFilter, page: PageRequest) -> StoreResult<Vec<App>> {
+        let mut query = QueryBuilder::<Sqlite>::new(concat!("SELECT ", app_columns!(), " FROM apps WHERE organization_id = "));
+        query.push_bind(organization_id);
+        if let Some(environment) = filter.environment {
+            query.push(" AND environment = ").push_bind(environment);
+        }
+        if let Some(status) = filter.status {
+            query.push(" AND status = ").push_bind(status);
+        }
+        if let Some(after) = page.after {
+            query.push(" AND id > ").push_bind(after);
+        }
+        query.push(" ORDER BY id LIMIT ").push_bind(i64::from(page.limit));
+        Ok(query.build_query_as::<App>().fetch_all(&self.pool).await?)
+    }
+
+    #[tracing::instrument(skip(self, changes))]
+    async fn update_app(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        changes: UpdateAppRequest,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<App>> {
+        self.modify_app(organization_id, id, |app| app.apply(changes, now)).await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn rotate_app_secret(&self, organization_id: Uuid, id: Uuid, now: DateTime<Utc>) -> StoreResult<Option<App>> {
+        self.modify_app(organization_id, id, |app| {
+            app.rotate_secret(now);
+            Ok(())
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn delete_app(&self, organization_id: Uuid, id: Uuid) -> StoreResult<bool> {
+        let result = sqlx::query("DELETE FROM apps WHERE id = ? AND organization_id = ?")
+            .bind(id)
+            .bind(organization_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+}

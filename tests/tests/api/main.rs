@@ -1,1 +1,3 @@
-fn main(){}
+//! End-to-end tests: the real server, driven through the generated client.
+
+mod smoke;

@@ -7,7 +7,8 @@ fn main() {
     let spec_path = "../openapi.yaml";
     println!("cargo:rerun-if-changed={spec_path}");
     let spec_text = fs::read_to_string(spec_path).expect("read ../openapi.yaml");
-    let spec: openapiv3::OpenAPI = yaml_serde::from_str(&spec_text).expect("openapi.yaml is not a valid OpenAPI 3.0 document");
+    let spec: openapiv3::OpenAPI =
+        yaml_serde::from_str(&spec_text).expect("openapi.yaml is not a valid OpenAPI 3.0 document");
     let mut generator = progenitor::Generator::default();
     let tokens = generator
         .generate_tokens(&spec)

@@ -36,8 +36,7 @@ impl Client {
     /// that sends `token` as `X-API-Key` on every request. progenitor ignores
     /// the spec's security schemes, so the header is set on the HTTP client.
     pub fn with_token(base_url: &str, token: &str) -> Result<Self, ClientBuildError> {
-        let mut value =
-            reqwest::header::HeaderValue::from_str(token).map_err(|_| ClientBuildError::InvalidToken)?;
+        let mut value = reqwest::header::HeaderValue::from_str(token).map_err(|_| ClientBuildError::InvalidToken)?;
         value.set_sensitive(true);
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("x-api-key", value);

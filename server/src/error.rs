@@ -230,10 +230,9 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Path(value)| ApiPath(value))
-            .map_err(|rejection| ApiError::bad_request("invalid_parameter", format!("Invalid path parameter: {}", rejection.body_text())))
+        Path::<T>::from_request_parts(parts, state).await.map(|Path(value)| ApiPath(value)).map_err(|rejection| {
+            ApiError::bad_request("invalid_parameter", format!("Invalid path parameter: {}", rejection.body_text()))
+        })
     }
 }
 
@@ -248,10 +247,9 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(value)| ApiQuery(value))
-            .map_err(|rejection| ApiError::bad_request("invalid_parameter", format!("Invalid query parameter: {}", rejection.body_text())))
+        Query::<T>::from_request_parts(parts, state).await.map(|Query(value)| ApiQuery(value)).map_err(|rejection| {
+            ApiError::bad_request("invalid_parameter", format!("Invalid query parameter: {}", rejection.body_text()))
+        })
     }
 }
 

@@ -14,10 +14,10 @@ pub mod error;
 pub mod provisioning;
 /// Random secrets from the operating system's CSPRNG.
 pub mod secret;
-/// The state handlers share.
-pub mod state;
 /// Building the application, binding the listener, serving until stopped.
 pub mod startup;
+/// The state handlers share.
+pub mod state;
 /// Persistence behind the `Store` trait; SQL lives only here.
 pub mod store;
 /// Logging set-up.

@@ -28,7 +28,10 @@ async fn main() -> ExitCode {
 /// line that names it, without the usage block.
 fn report_usage_error(error: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
         error.exit();
     }
     let rendered = error.render().to_string();
@@ -45,7 +48,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("migrations are up to date");
         }
         Command::Org(OrgCommand::Create { name }) => {
-            let (_, token) = provisioning::create_organization(store.as_ref(), &name, config.rate_limit_per_hour).await?;
+            let (_, token) =
+                provisioning::create_organization(store.as_ref(), &name, config.rate_limit_per_hour).await?;
             println!("{}", token.secret);
         }
         Command::Serve => {

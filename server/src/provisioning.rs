@@ -49,11 +49,7 @@ pub async fn create_token(
     Ok(TokenWithSecret { token, secret })
 }
 
-fn new_token(
-    organization_id: Uuid,
-    label: &str,
-    role: TokenRole,
-) -> Result<(NewToken, String), ValidationError> {
+fn new_token(organization_id: Uuid, label: &str, role: TokenRole) -> Result<(NewToken, String), ValidationError> {
     let issued = issue_token();
     let new_token = NewToken {
         id: Uuid::now_v7(),

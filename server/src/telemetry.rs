@@ -10,10 +10,7 @@ use crate::config::LogFormat;
 /// free for what a command prints (`org create` prints a token there).
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
+    let builder = fmt().with_env_filter(filter).with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr);
     // A second call (tests spawn many servers in one process) keeps the first subscriber.
     match format {
         LogFormat::Text => builder.try_init().ok(),

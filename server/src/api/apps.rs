@@ -32,6 +32,7 @@ pub struct AppListResponse {
     success: bool,
     apps: Vec<App>,
     /// Pass as `cursor` for the next page; null on the last page.
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 
@@ -211,11 +212,8 @@ pub async fn update_app(
     ApiJson(changes): ApiJson<UpdateAppRequest>,
 ) -> Result<Json<AppResponse>, ApiError> {
     let caller = authorized.caller;
-    let app = state
-        .store
-        .update_app(caller.organization_id, id, changes, domain::now())
-        .await?
-        .ok_or_else(app_not_found)?;
+    let app =
+        state.store.update_app(caller.organization_id, id, changes, domain::now()).await?.ok_or_else(app_not_found)?;
     Ok(Json(AppResponse { success: true, app: visible_to(&caller, app) }))
 }
 
@@ -275,10 +273,7 @@ pub async fn rotate_app_secret(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<AppResponse>, ApiError> {
     let caller = authorized.caller;
-    let app = state
-        .store
-        .rotate_app_secret(caller.organization_id, id, domain::now())
-        .await?
-        .ok_or_else(app_not_found)?;
+    let app =
+        state.store.rotate_app_secret(caller.organization_id, id, domain::now()).await?.ok_or_else(app_not_found)?;
     Ok(Json(AppResponse { success: true, app: visible_to(&caller, app) }))
 }

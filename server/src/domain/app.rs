@@ -92,7 +92,7 @@ pub struct App {
     pub organization_id: Uuid,
     #[schema(min_length = 1, max_length = 100, example = "Storefront")]
     pub name: String,
-    #[schema(max_length = 1000, example = "The public web shop")]
+    #[schema(required = true, max_length = 1000, example = "The public web shop")]
     pub description: Option<String>,
     /// `ak_` and 32 base62 characters.
     #[schema(read_only, example = "ak_4sXb0PqkW2rT9vLmN8cZ1yHd6fGj3aEo")]
@@ -104,17 +104,17 @@ pub struct App {
     #[schema(read_only, example = "web")]
     pub platform: String,
     /// Set through the dashboard only.
-    #[schema(read_only)]
+    #[schema(required = true, read_only)]
     pub bundle_id: Option<String>,
     pub environment: Environment,
     /// An absolute http(s) URL.
-    #[schema(max_length = 2048)]
+    #[schema(required = true, max_length = 2048)]
     pub app_store_url: Option<String>,
     /// An absolute http(s) URL.
-    #[schema(max_length = 2048)]
+    #[schema(required = true, max_length = 2048)]
     pub play_store_url: Option<String>,
     /// An absolute http(s) URL.
-    #[schema(max_length = 2048, example = "https://shop.example.com")]
+    #[schema(required = true, max_length = 2048, example = "https://shop.example.com")]
     pub website_url: Option<String>,
     /// Host names, lower-case; a leading `*.` matches subdomains.
     #[schema(max_items = 100, example = json!(["shop.example.com", "*.shop.example.com"]))]
@@ -130,31 +130,31 @@ pub struct App {
     pub status: AppStatus,
     pub engagement_platform: EngagementPlatform,
     /// The engagement platform's credentials; null for `ci` tokens.
-    #[schema(value_type = Option<Object>)]
+    #[schema(required = true, value_type = Option<Object>)]
     #[sqlx(json(nullable))]
     pub engagement_credentials: Option<Credentials>,
     pub email_platform: EmailPlatform,
     /// The email platform's credentials; null for `ci` tokens.
-    #[schema(value_type = Option<Object>)]
+    #[schema(required = true, value_type = Option<Object>)]
     #[sqlx(json(nullable))]
     pub email_credentials: Option<Credentials>,
     pub webhook_enabled: bool,
     /// An absolute https URL.
-    #[schema(max_length = 2048)]
+    #[schema(required = true, max_length = 2048)]
     pub webhook_url: Option<String>,
     pub webhook_use_query_params: bool,
-    #[schema(max_length = 5000)]
+    #[schema(required = true, max_length = 5000)]
     pub context_info: Option<String>,
     /// Filled by the scraper; null until then.
-    #[schema(read_only)]
+    #[schema(required = true, read_only)]
     pub url_context: Option<String>,
     #[schema(read_only)]
     pub cached_user_count: i64,
     #[schema(read_only)]
     pub cached_event_count: i64,
-    #[schema(read_only)]
+    #[schema(required = true, read_only)]
     pub cached_last_event: Option<DateTime<Utc>>,
-    #[schema(read_only)]
+    #[schema(required = true, read_only)]
     pub stats_last_updated: Option<DateTime<Utc>>,
     #[schema(read_only)]
     pub created_at: DateTime<Utc>,
@@ -301,9 +301,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> R
 }
 
 /// A nullable field that may also be absent: `Some(None)` is an explicit null.
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
@@ -335,7 +333,11 @@ impl From<CreateAppRequest> for UpdateAppRequest {
 
 impl App {
     /// A new app with the defaults of API.md, fresh credentials, and the request applied.
-    pub fn create(organization_id: Uuid, request: CreateAppRequest, now: DateTime<Utc>) -> Result<Self, ValidationError> {
+    pub fn create(
+        organization_id: Uuid,
+        request: CreateAppRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Self, ValidationError> {
         let mut app = Self {
             id: Uuid::now_v7(),
             organization_id,
@@ -496,9 +498,9 @@ fn credentials_match_platform(
             "`{kind}_credentials` must be a non-empty object when `{kind}_platform` is not `none`"
         ))),
         (false, None) => Ok(()),
-        (false, Some(_)) => Err(ValidationError::new(format!(
-            "`{kind}_credentials` must be null when `{kind}_platform` is `none`"
-        ))),
+        (false, Some(_)) => {
+            Err(ValidationError::new(format!("`{kind}_credentials` must be null when `{kind}_platform` is `none`")))
+        }
     }
 }
 
@@ -546,8 +548,13 @@ mod tests {
     #[test]
     fn platforms_need_credentials_and_none_forbids_them() {
         assert!(create(json!({"name": "a", "engagement_platform": "wonderpush"})).is_err());
-        assert!(create(json!({"name": "a", "engagement_platform": "wonderpush", "engagement_credentials": {}})).is_err());
-        assert!(create(json!({"name": "a", "engagement_platform": "wonderpush", "engagement_credentials": {"k": "v"}})).is_ok());
+        assert!(
+            create(json!({"name": "a", "engagement_platform": "wonderpush", "engagement_credentials": {}})).is_err()
+        );
+        assert!(
+            create(json!({"name": "a", "engagement_platform": "wonderpush", "engagement_credentials": {"k": "v"}}))
+                .is_ok()
+        );
         assert!(create(json!({"name": "a", "email_credentials": {"k": "v"}})).is_err());
         let app = create(json!({"name": "a", "email_platform": "brevo", "email_credentials": {"k": "v"}})).unwrap();
         assert!(patch(&app, json!({"email_platform": "none"})).is_err());

@@ -45,10 +45,11 @@ pub struct Token {
     #[schema(read_only)]
     pub created_at: DateTime<Utc>,
     /// The token that made this one; null when the server's CLI made it.
-    #[schema(read_only)]
+    #[schema(required = true, read_only)]
     pub created_by: Option<TokenActor>,
-    #[schema(read_only)]
+    #[schema(required = true, read_only)]
     pub last_used_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub expires_at: Option<DateTime<Utc>>,
 }
 

@@ -79,12 +79,14 @@ impl SqliteStore {
             return Ok(None);
         };
         modify(&mut app)?;
-        let sql = concat!("UPDATE apps SET (", app_columns!(), ") = (", app_placeholders!(), ") WHERE id = ? AND organization_id = ?");
-        bind_app(sqlx::query(sql), &app)
-            .bind(id)
-            .bind(organization_id)
-            .execute(&mut *transaction)
-            .await?;
+        let sql = concat!(
+            "UPDATE apps SET (",
+            app_columns!(),
+            ") = (",
+            app_placeholders!(),
+            ") WHERE id = ? AND organization_id = ?"
+        );
+        bind_app(sqlx::query(sql), &app).bind(id).bind(organization_id).execute(&mut *transaction).await?;
         transaction.commit().await?;
         Ok(Some(app))
     }
@@ -273,7 +275,8 @@ impl Store for SqliteStore {
     }
 
     async fn list_apps(&self, organization_id: Uuid, filter: AppFilter, page: PageRequest) -> StoreResult<Vec<App>> {
-        let mut query = QueryBuilder::<Sqlite>::new(concat!("SELECT ", app_columns!(), " FROM apps WHERE organization_id = "));
+        let mut query =
+            QueryBuilder::<Sqlite>::new(concat!("SELECT ", app_columns!(), " FROM apps WHERE organization_id = "));
         query.push_bind(organization_id);
         if let Some(environment) = filter.environment {
             query.push(" AND environment = ").push_bind(environment);

@@ -1,26 +1,61 @@
-//! `cargo xtask`: project automation.
+//! `cargo xtask`: project automation. `cargo xtask help` lists the commands.
 
-use std::{fs, path::PathBuf, process::ExitCode};
+mod spec;
+
+use std::{fs, process::ExitCode, time::Instant};
+
+const USAGE: &str = "\
+usage: cargo xtask spec <command>
+
+  spec check      compare openapi.yaml with the document derived from the server's
+                  annotations; one line per difference; exit 1 on any
+  spec generate   write the derived document to target/openapi.derived.json
+                  (openapi.yaml is never written: it is the hand-written source)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    match args.as_slice() {
-        ["spec", "generate"] => {
-            let document = appdeck_server::api::openapi();
-            let path = workspace_root().join("target").join("openapi.derived.json");
-            fs::create_dir_all(path.parent().expect("target dir")).expect("create target/");
-            fs::write(&path, document.to_pretty_json().expect("serialize")).expect("write");
-            println!("wrote {}", path.display());
-            ExitCode::SUCCESS
-        }
+    let result = match args.as_slice() {
+        ["spec", "check"] => spec_check(),
+        ["spec", "generate"] => spec_generate(),
         _ => {
-            eprintln!("usage: cargo xtask spec generate");
-            ExitCode::from(2)
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
         }
     }
 }
 
-fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+fn spec_check() -> Result<(), String> {
+    let started = Instant::now();
+    let differences = spec::check::compare(&spec::load_spec()?, &spec::derived_document());
+    if differences.is_empty() {
+        println!("spec check: openapi.yaml and the server agree ({} ms)", started.elapsed().as_millis());
+        return Ok(());
+    }
+    for difference in &differences {
+        println!("{difference}");
+    }
+    Err(format!(
+        "spec check: {} difference(s) between openapi.yaml and the server's annotations.\n\
+         Edit openapi.yaml first if the contract should change, then the code, and run `cargo xtask spec check` again.\n\
+         `cargo xtask spec generate` writes the code's document to target/openapi.derived.json.",
+        differences.len()
+    ))
+}
+
+fn spec_generate() -> Result<(), String> {
+    let document = spec::derived_document();
+    let path = spec::workspace_root().join("target").join("openapi.derived.json");
+    let text = serde_json::to_string_pretty(&document).map_err(|error| error.to_string())?;
+    fs::create_dir_all(path.parent().expect("a file in target/")).map_err(|error| error.to_string())?;
+    fs::write(&path, text).map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
 }

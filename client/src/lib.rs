@@ -44,3 +44,35 @@ impl Client {
         Ok(Self::new_with_client(base_url, http))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// The client is generated, so it cannot drift from the spec by hand;
+    /// this proves the generation kept every operation and added none.
+    #[test]
+    fn generated_client_has_exactly_the_operations_of_the_spec() {
+        let spec: serde_json::Value =
+            yaml_serde::from_str(include_str!("../../openapi.yaml")).expect("openapi.yaml parses");
+        let spec_operations: BTreeSet<String> = spec["paths"]
+            .as_object()
+            .expect("the spec has paths")
+            .values()
+            .flat_map(|item| item.as_object().into_iter().flatten())
+            .filter_map(|(_, operation)| operation.get("operationId").and_then(|id| id.as_str()))
+            .map(str::to_owned)
+            .collect();
+
+        let generated = include_str!(concat!(env!("OUT_DIR"), "/codegen.rs"));
+        let client_methods: BTreeSet<String> = generated
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("pub async fn "))
+            .filter_map(|rest| rest.split(['<', '(']).next())
+            .map(str::to_owned)
+            .collect();
+
+        assert!(!spec_operations.is_empty());
+        assert_eq!(client_methods, spec_operations);
+    }
+}

@@ -10,7 +10,10 @@ usage: cargo xtask spec <command>
   spec check      compare openapi.yaml with the document derived from the server's
                   annotations; one line per difference; exit 1 on any
   spec generate   write the derived document to target/openapi.derived.json
-                  (openapi.yaml is never written: it is the hand-written source)";
+                  (openapi.yaml is never written: it is the hand-written source)
+  spec lint       check openapi.yaml's own rules: operationIds, summaries, tags,
+                  documented error statuses, valid examples, no unused or
+                  duplicated components";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -18,6 +21,7 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["spec", "check"] => spec_check(),
         ["spec", "generate"] => spec_generate(),
+        ["spec", "lint"] => spec_lint(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -48,6 +52,18 @@ fn spec_check() -> Result<(), String> {
          `cargo xtask spec generate` writes the code's document to target/openapi.derived.json.",
         differences.len()
     ))
+}
+
+fn spec_lint() -> Result<(), String> {
+    let findings = spec::lint::lint(&spec::load_spec()?);
+    if findings.is_empty() {
+        println!("spec lint: openapi.yaml follows every rule");
+        return Ok(());
+    }
+    for finding in &findings {
+        println!("{finding}");
+    }
+    Err(format!("spec lint: {} finding(s) in openapi.yaml", findings.len()))
 }
 
 fn spec_generate() -> Result<(), String> {

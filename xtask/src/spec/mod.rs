@@ -1,6 +1,7 @@
 //! `cargo xtask spec …`: keeping `openapi.yaml`, the server and the client in agreement.
 
 pub mod check;
+pub mod lint;
 pub mod normalize;
 
 use std::{fs, path::PathBuf};

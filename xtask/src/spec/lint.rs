@@ -115,7 +115,7 @@ fn is_snake_case(id: &str) -> bool {
 /// Every `example` in the document, with the schema it must satisfy.
 fn examples(spec: &Value, findings: &mut Vec<Finding>) {
     let mut pairs: Vec<(String, Value, Value)> = Vec::new();
-    collect_examples(spec, "", spec, &mut pairs);
+    collect_examples("", spec, &mut pairs);
     for (pointer, example, schema) in pairs {
         for error in validate(spec, &example, &schema, "") {
             findings.push(Finding {
@@ -126,7 +126,7 @@ fn examples(spec: &Value, findings: &mut Vec<Finding>) {
     }
 }
 
-fn collect_examples(spec: &Value, pointer: &str, node: &Value, out: &mut Vec<(String, Value, Value)>) {
+fn collect_examples(pointer: &str, node: &Value, out: &mut Vec<(String, Value, Value)>) {
     match node {
         Value::Object(map) => {
             if let Some(example) = map.get("example") {
@@ -137,13 +137,13 @@ fn collect_examples(spec: &Value, pointer: &str, node: &Value, out: &mut Vec<(St
             }
             for (key, child) in map {
                 if key != "example" {
-                    collect_examples(spec, &format!("{pointer}/{}", escape(key)), child, out);
+                    collect_examples(&format!("{pointer}/{}", escape(key)), child, out);
                 }
             }
         }
         Value::Array(list) => {
             for (index, child) in list.iter().enumerate() {
-                collect_examples(spec, &format!("{pointer}/{index}"), child, out);
+                collect_examples(&format!("{pointer}/{index}"), child, out);
             }
         }
         _ => {}

@@ -13,7 +13,12 @@ usage: cargo xtask spec <command>
                   (openapi.yaml is never written: it is the hand-written source)
   spec lint       check openapi.yaml's own rules: operationIds, summaries, tags,
                   documented error statuses, valid examples, no unused or
-                  duplicated components";
+                  duplicated components
+  spec breaking [--base REV]
+                  classify the changes from the latest release in spec-history/
+                  (or from openapi.yaml at git revision REV); fail on breaking
+                  changes not acknowledged in spec-history/acknowledged-breaking-changes.yaml
+  spec release    record openapi.yaml as released under its info.version";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -22,6 +27,9 @@ fn main() -> ExitCode {
         ["spec", "check"] => spec_check(),
         ["spec", "generate"] => spec_generate(),
         ["spec", "lint"] => spec_lint(),
+        ["spec", "breaking"] => spec_breaking(None),
+        ["spec", "breaking", "--base", revision] => spec_breaking(Some(revision)),
+        ["spec", "release"] => spec_release(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -64,6 +72,44 @@ fn spec_lint() -> Result<(), String> {
         println!("{finding}");
     }
     Err(format!("spec lint: {} finding(s) in openapi.yaml", findings.len()))
+}
+
+fn spec_breaking(revision: Option<&str>) -> Result<(), String> {
+    let (base_name, base) = match revision {
+        Some(revision) => (format!("openapi.yaml at {revision}"), spec::history::spec_at_revision(revision)?),
+        None => {
+            let (version, document) = spec::history::latest_release()?;
+            (format!("released {version}"), document)
+        }
+    };
+    let changes = spec::breaking::compare(&base, &spec::load_spec()?);
+    let acknowledgements = spec::history::acknowledgements()?;
+    for change in &changes {
+        match spec::history::acknowledgement_for(change, &acknowledgements) {
+            Some(acknowledgement) => println!("{change} (acknowledged: {})", acknowledgement.reason),
+            None => println!("{change}"),
+        }
+    }
+    let unacknowledged = spec::history::unacknowledged_breaking(&changes, &acknowledgements).len();
+    if unacknowledged > 0 {
+        return Err(format!(
+            "spec breaking: {unacknowledged} breaking change(s) from {base_name} to openapi.yaml.\n\
+             Make the change compatible, or, if it must break clients, add each to \
+             spec-history/acknowledged-breaking-changes.yaml with the rule, the pointer and the reason."
+        ));
+    }
+    println!("spec breaking: no unacknowledged breaking change from {base_name} ({} change(s) listed)", changes.len());
+    Ok(())
+}
+
+fn spec_release() -> Result<(), String> {
+    let path = spec::workspace_root().join("openapi.yaml");
+    let text = fs::read_to_string(&path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    let spec = spec::parse_yaml(&text)?;
+    let version = spec["info"]["version"].as_str().ok_or("openapi.yaml has no info.version")?;
+    let released = spec::history::release(version, &text)?;
+    println!("released {version} as {}", released.display());
+    Ok(())
 }
 
 fn spec_generate() -> Result<(), String> {

@@ -1,6 +1,8 @@
 //! `cargo xtask spec …`: keeping `openapi.yaml`, the server and the client in agreement.
 
+pub mod breaking;
 pub mod check;
+pub mod history;
 pub mod lint;
 pub mod normalize;
 
@@ -11,6 +13,11 @@ use serde_json::Value;
 /// The repository root, where `openapi.yaml` lives.
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+/// Where released specs and acknowledged breaking changes are kept.
+pub fn history_dir() -> PathBuf {
+    workspace_root().join("spec-history")
 }
 
 /// `openapi.yaml` as JSON.
@@ -31,3 +38,6 @@ pub fn derived_document() -> Value {
 
 #[cfg(test)]
 mod drift_tests;
+
+#[cfg(test)]
+mod breaking_tests;

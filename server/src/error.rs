@@ -9,7 +9,12 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::{Serialize, de::DeserializeOwned};
-use utoipa::ToSchema;
+use std::collections::BTreeMap;
+
+use utoipa::{
+    IntoResponses, ToSchema,
+    openapi::{self, RefOr},
+};
 
 use crate::{
     domain::{READ_ONLY_FIELDS, ValidationError},
@@ -127,6 +132,75 @@ impl From<sqlx::Error> for ApiError {
             }
             other => Self::Internal(anyhow::Error::new(other).context("database error")),
         }
+    }
+}
+
+/// The error statuses an operation can answer, documented once: handlers
+/// list these sets in `#[utoipa::path(responses(...))]` instead of
+/// repeating each status, and every one carries the `ErrorBody` schema.
+const ERROR_STATUSES: [(StatusCode, &str); 8] = [
+    (StatusCode::BAD_REQUEST, "The request is malformed or breaks a rule; `error` names the field"),
+    (StatusCode::UNAUTHORIZED, "The token is missing, malformed, unknown, revoked or expired"),
+    (StatusCode::FORBIDDEN, "The token is disabled, or its role may not do this"),
+    (StatusCode::NOT_FOUND, "No such resource in the token's organization"),
+    (StatusCode::PAYLOAD_TOO_LARGE, "The body is larger than the server accepts"),
+    (StatusCode::UNSUPPORTED_MEDIA_TYPE, "The body is not sent as application/json"),
+    (StatusCode::INTERNAL_SERVER_ERROR, "Something failed on the server; the detail is in its logs"),
+    (StatusCode::SERVICE_UNAVAILABLE, "The database cannot be reached"),
+];
+
+fn error_responses(statuses: &[StatusCode]) -> BTreeMap<String, RefOr<openapi::Response>> {
+    ERROR_STATUSES
+        .iter()
+        .filter(|(status, _)| statuses.contains(status))
+        .map(|(status, description)| {
+            let content =
+                openapi::ContentBuilder::new().schema(Some(openapi::Ref::from_schema_name("ErrorBody"))).build();
+            let response =
+                openapi::ResponseBuilder::new().description(*description).content("application/json", content);
+            (status.as_u16().to_string(), RefOr::T(response.build()))
+        })
+        .collect()
+}
+
+/// 401, 403, 500, 503: what any operation that needs a token can answer.
+pub struct AuthenticatedErrors;
+
+impl IntoResponses for AuthenticatedErrors {
+    fn responses() -> BTreeMap<String, RefOr<openapi::Response>> {
+        error_responses(&[
+            StatusCode::UNAUTHORIZED,
+            StatusCode::FORBIDDEN,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::SERVICE_UNAVAILABLE,
+        ])
+    }
+}
+
+/// 400: what any operation that takes input can answer.
+pub struct InputErrors;
+
+impl IntoResponses for InputErrors {
+    fn responses() -> BTreeMap<String, RefOr<openapi::Response>> {
+        error_responses(&[StatusCode::BAD_REQUEST])
+    }
+}
+
+/// 413, 415: what any operation that reads a JSON body can answer.
+pub struct JsonBodyErrors;
+
+impl IntoResponses for JsonBodyErrors {
+    fn responses() -> BTreeMap<String, RefOr<openapi::Response>> {
+        error_responses(&[StatusCode::PAYLOAD_TOO_LARGE, StatusCode::UNSUPPORTED_MEDIA_TYPE])
+    }
+}
+
+/// 404: what any operation on one resource by id can answer.
+pub struct NotFoundError;
+
+impl IntoResponses for NotFoundError {
+    fn responses() -> BTreeMap<String, RefOr<openapi::Response>> {
+        error_responses(&[StatusCode::NOT_FOUND])
     }
 }
 

@@ -11,7 +11,7 @@ use crate::{
         self,
         app::{App, AppStatus, CreateAppRequest, Environment, UpdateAppRequest},
     },
-    error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody},
+    error::{ApiError, ApiJson, ApiPath, ApiQuery, AuthenticatedErrors, InputErrors, JsonBodyErrors, NotFoundError},
     state::AppState,
     store::{AppFilter, PageRequest},
 };
@@ -103,11 +103,8 @@ fn app_not_found() -> ApiError {
     params(ListAppsQuery),
     responses(
         (status = 200, description = "One page of apps", body = AppListResponse),
-        (status = 400, description = "The request is malformed or breaks a rule; `error` names the field", body = ErrorBody),
-        (status = 401, description = "The token is missing, malformed, unknown, revoked or expired", body = ErrorBody),
-        (status = 403, description = "The token is disabled, or its role may not do this", body = ErrorBody),
-        (status = 500, description = "Something failed on the server; the detail is in its logs", body = ErrorBody),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody),
+        AuthenticatedErrors,
+        InputErrors,
     )
 )]
 pub async fn list_apps(
@@ -136,13 +133,9 @@ pub async fn list_apps(
     request_body = CreateAppRequest,
     responses(
         (status = 201, description = "The created app", body = AppResponse),
-        (status = 400, description = "The request is malformed or breaks a rule; `error` names the field", body = ErrorBody),
-        (status = 401, description = "The token is missing, malformed, unknown, revoked or expired", body = ErrorBody),
-        (status = 403, description = "The token is disabled, or its role may not do this", body = ErrorBody),
-        (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
-        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
-        (status = 500, description = "Something failed on the server; the detail is in its logs", body = ErrorBody),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody),
+        AuthenticatedErrors,
+        InputErrors,
+        JsonBodyErrors,
     )
 )]
 pub async fn create_app(
@@ -164,12 +157,9 @@ pub async fn create_app(
     params(("id" = Uuid, Path, description = "The app's id")),
     responses(
         (status = 200, description = "The app", body = AppResponse),
-        (status = 400, description = "The request is malformed or breaks a rule; `error` names the field", body = ErrorBody),
-        (status = 401, description = "The token is missing, malformed, unknown, revoked or expired", body = ErrorBody),
-        (status = 403, description = "The token is disabled, or its role may not do this", body = ErrorBody),
-        (status = 404, description = "No such resource in the token's organization", body = ErrorBody),
-        (status = 500, description = "Something failed on the server; the detail is in its logs", body = ErrorBody),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody),
+        AuthenticatedErrors,
+        InputErrors,
+        NotFoundError,
     )
 )]
 pub async fn get_app(
@@ -195,14 +185,10 @@ pub async fn get_app(
     request_body = UpdateAppRequest,
     responses(
         (status = 200, description = "The updated app", body = AppResponse),
-        (status = 400, description = "The request is malformed or breaks a rule; `error` names the field", body = ErrorBody),
-        (status = 401, description = "The token is missing, malformed, unknown, revoked or expired", body = ErrorBody),
-        (status = 403, description = "The token is disabled, or its role may not do this", body = ErrorBody),
-        (status = 404, description = "No such resource in the token's organization", body = ErrorBody),
-        (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
-        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
-        (status = 500, description = "Something failed on the server; the detail is in its logs", body = ErrorBody),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody),
+        AuthenticatedErrors,
+        InputErrors,
+        NotFoundError,
+        JsonBodyErrors,
     )
 )]
 pub async fn update_app(
@@ -228,12 +214,9 @@ pub async fn update_app(
     params(("id" = Uuid, Path, description = "The app's id")),
     responses(
         (status = 200, description = "The app is gone", body = SuccessResponse),
-        (status = 400, description = "The request is malformed or breaks a rule; `error` names the field", body = ErrorBody),
-        (status = 401, description = "The token is missing, malformed, unknown, revoked or expired", body = ErrorBody),
-        (status = 403, description = "The token is disabled, or its role may not do this", body = ErrorBody),
-        (status = 404, description = "No such resource in the token's organization", body = ErrorBody),
-        (status = 500, description = "Something failed on the server; the detail is in its logs", body = ErrorBody),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody),
+        AuthenticatedErrors,
+        InputErrors,
+        NotFoundError,
     )
 )]
 pub async fn delete_app(
@@ -259,12 +242,9 @@ pub async fn delete_app(
     params(("id" = Uuid, Path, description = "The app's id")),
     responses(
         (status = 200, description = "The app with its new secret", body = AppResponse),
-        (status = 400, description = "The request is malformed or breaks a rule; `error` names the field", body = ErrorBody),
-        (status = 401, description = "The token is missing, malformed, unknown, revoked or expired", body = ErrorBody),
-        (status = 403, description = "The token is disabled, or its role may not do this", body = ErrorBody),
-        (status = 404, description = "No such resource in the token's organization", body = ErrorBody),
-        (status = 500, description = "Something failed on the server; the detail is in its logs", body = ErrorBody),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody),
+        AuthenticatedErrors,
+        InputErrors,
+        NotFoundError,
     )
 )]
 pub async fn rotate_app_secret(

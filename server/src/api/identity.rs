@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use crate::{
     auth::Caller,
     domain::{organization::Organization, token::Token},
-    error::{ApiError, ErrorBody},
+    error::{ApiError, AuthenticatedErrors},
     state::AppState,
 };
 
@@ -29,10 +29,7 @@ pub struct MeResponse {
     tag = "identity",
     responses(
         (status = 200, description = "The calling token and its organization", body = MeResponse),
-        (status = 401, description = "The token is missing, malformed, unknown, revoked or expired", body = ErrorBody),
-        (status = 403, description = "The token is disabled, or its role may not do this", body = ErrorBody),
-        (status = 500, description = "Something failed on the server; the detail is in its logs", body = ErrorBody),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody),
+        AuthenticatedErrors,
     )
 )]
 pub async fn get_current_token(caller: Caller, State(state): State<AppState>) -> Result<Json<MeResponse>, ApiError> {

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use crate::{
     auth::{Administer, Authorized, Caller},
     domain::organization::{Organization, validate_organization_name},
-    error::{ApiError, ApiJson, ErrorBody},
+    error::{ApiError, ApiJson, AuthenticatedErrors, InputErrors, JsonBodyErrors},
     state::AppState,
 };
 
@@ -44,10 +44,7 @@ pub(super) async fn load(state: &AppState, caller: &Caller) -> Result<Organizati
     tag = "organization",
     responses(
         (status = 200, description = "The organization", body = OrganizationResponse),
-        (status = 401, description = "The token is missing, malformed, unknown, revoked or expired", body = ErrorBody),
-        (status = 403, description = "The token is disabled, or its role may not do this", body = ErrorBody),
-        (status = 500, description = "Something failed on the server; the detail is in its logs", body = ErrorBody),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody),
+        AuthenticatedErrors,
     )
 )]
 pub async fn get_organization(
@@ -69,13 +66,9 @@ pub async fn get_organization(
     request_body = UpdateOrganizationRequest,
     responses(
         (status = 200, description = "The updated organization", body = OrganizationResponse),
-        (status = 400, description = "The request is malformed or breaks a rule; `error` names the field", body = ErrorBody),
-        (status = 401, description = "The token is missing, malformed, unknown, revoked or expired", body = ErrorBody),
-        (status = 403, description = "The token is disabled, or its role may not do this", body = ErrorBody),
-        (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
-        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
-        (status = 500, description = "Something failed on the server; the detail is in its logs", body = ErrorBody),
-        (status = 503, description = "The database cannot be reached", body = ErrorBody),
+        AuthenticatedErrors,
+        InputErrors,
+        JsonBodyErrors,
     )
 )]
 pub async fn update_organization(

@@ -49,7 +49,7 @@ pub struct ListAppsQuery {
     /// How many items a page holds at most.
     #[param(minimum = 1, maximum = 100, default = 50)]
     limit: Option<i64>,
-    /// The `next_cursor` of the previous page; absent for the first page.
+    /// The `next_cursor` of the previous page; absent or empty for the first page.
     cursor: Option<String>,
     /// Only apps of this environment.
     environment: Option<Environment>,
@@ -66,7 +66,8 @@ impl ListAppsQuery {
                 format!("`limit` must be between 1 and {MAX_PAGE_SIZE}"),
             ));
         }
-        let after = self.cursor.as_deref().map(decode_cursor).transpose()?;
+        // An empty cursor is what a loop sends before it has one: the first page.
+        let after = self.cursor.as_deref().filter(|cursor| !cursor.is_empty()).map(decode_cursor).transpose()?;
         // One more than asked, to learn whether a next page exists without a count.
         Ok(PageRequest { after, limit: u32::try_from(limit + 1).expect("limit is at most 101") })
     }

@@ -17,7 +17,7 @@ use utoipa::{
 };
 
 use crate::{
-    domain::{READ_ONLY_FIELDS, ValidationError},
+    domain::{RequestBody, ValidationError},
     store::StoreError,
 };
 
@@ -232,7 +232,7 @@ pub struct ApiJson<T>(pub T);
 impl<S, T> FromRequest<S> for ApiJson<T>
 where
     S: Send + Sync,
-    T: DeserializeOwned,
+    T: RequestBody,
 {
     type Rejection = ApiError;
 
@@ -263,7 +263,7 @@ fn has_json_content_type(headers: &HeaderMap) -> bool {
 
 /// Parses a JSON body in two steps so that syntax errors and field errors get
 /// distinct codes, and so that unknown fields are reported by name.
-pub fn parse_json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json_body<T: RequestBody>(body: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|error| ApiError::bad_request("invalid_json", format!("Request body is not valid JSON: {error}")))?;
     if !value.is_object() {
@@ -275,7 +275,7 @@ pub fn parse_json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> 
         if let Some(name) = unknown_field_name(&inner) {
             // The path ends with the unknown field itself, e.g. `features.colour`.
             let full_name = if field == "." { name } else { field.as_str() };
-            if READ_ONLY_FIELDS.contains(&full_name) {
+            if T::READ_ONLY_FIELDS.contains(&full_name) {
                 ApiError::bad_request("read_only_field", format!("Field `{full_name}` is read-only"))
             } else {
                 ApiError::bad_request("unknown_field", format!("Unknown field `{full_name}`"))
@@ -337,6 +337,10 @@ mod tests {
         name: String,
     }
 
+    impl RequestBody for Sample {
+        const READ_ONLY_FIELDS: &'static [&'static str] = &["api_key"];
+    }
+
     fn code_of(result: Result<Sample, ApiError>) -> &'static str {
         result.expect_err("the body should be rejected").code()
     }
@@ -365,6 +369,8 @@ mod tests {
         let error = parse_json_body::<Sample>(br#"{"name":"a","api_key":"ak_x"}"#).unwrap_err();
         assert_eq!(error.code(), "read_only_field");
         assert_eq!(error.to_string(), "Field `api_key` is read-only");
+        let error = parse_json_body::<Sample>(br#"{"name":"a","api_secret":"x"}"#).unwrap_err();
+        assert_eq!(error.code(), "unknown_field", "only the body's own read-only fields are called read-only");
     }
 
     #[test]

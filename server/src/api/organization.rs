@@ -6,7 +6,10 @@ use utoipa::ToSchema;
 
 use crate::{
     auth::{Administer, Authorized, Caller},
-    domain::organization::{Organization, validate_organization_name},
+    domain::{
+        RequestBody,
+        organization::{Organization, validate_organization_name},
+    },
     error::{ApiError, ApiJson, AuthenticatedErrors, InputErrors, JsonBodyErrors},
     state::AppState,
 };
@@ -24,6 +27,10 @@ pub struct UpdateOrganizationRequest {
     /// Trimmed; 1-100 characters.
     #[schema(min_length = 1, max_length = 100)]
     name: String,
+}
+
+impl RequestBody for UpdateOrganizationRequest {
+    const READ_ONLY_FIELDS: &'static [&'static str] = &["id", "created_at", "rate_limit_per_hour"];
 }
 
 /// The caller's organization. Tokens are deleted with their organization, so a

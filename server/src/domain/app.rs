@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    ValidationError,
+    RequestBody, ValidationError,
     rules::{self, Schemes},
 };
 use crate::secret::random_base62;
@@ -293,6 +293,31 @@ pub struct UpdateAppRequest {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, max_length = 5000)]
     pub context_info: Option<Option<String>>,
+}
+
+/// The fields of `App` that no request may set.
+const APP_READ_ONLY_FIELDS: &[&str] = &[
+    "id",
+    "organization_id",
+    "api_key",
+    "api_secret",
+    "platform",
+    "bundle_id",
+    "url_context",
+    "cached_user_count",
+    "cached_event_count",
+    "cached_last_event",
+    "stats_last_updated",
+    "created_at",
+    "updated_at",
+];
+
+impl RequestBody for CreateAppRequest {
+    const READ_ONLY_FIELDS: &'static [&'static str] = APP_READ_ONLY_FIELDS;
+}
+
+impl RequestBody for UpdateAppRequest {
+    const READ_ONLY_FIELDS: &'static [&'static str] = APP_READ_ONLY_FIELDS;
 }
 
 /// A field that may be absent but, when present, must not be null.

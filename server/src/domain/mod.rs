@@ -5,24 +5,12 @@ pub mod organization;
 pub mod rules;
 pub mod token;
 
-/// Fields the API shows but no request may set. A request body that names
-/// one is refused as read-only rather than as unknown, which would mislead.
-pub const READ_ONLY_FIELDS: &[&str] = &[
-    "id",
-    "organization_id",
-    "api_key",
-    "api_secret",
-    "platform",
-    "bundle_id",
-    "url_context",
-    "cached_user_count",
-    "cached_event_count",
-    "cached_last_event",
-    "stats_last_updated",
-    "created_at",
-    "updated_at",
-    "rate_limit_per_hour",
-];
+/// A JSON request body. A body that names one of `READ_ONLY_FIELDS` (fields
+/// of the resource the API shows but no request may set) is refused as
+/// read-only rather than as unknown, which would mislead.
+pub trait RequestBody: serde::de::DeserializeOwned {
+    const READ_ONLY_FIELDS: &'static [&'static str];
+}
 
 /// A broken rule, described in a sentence that names the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

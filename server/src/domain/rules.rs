@@ -51,6 +51,7 @@ pub fn optional_url(value: Option<String>, field: &str, schemes: Schemes) -> Res
         && url.parse::<Uri>().is_ok_and(|uri| {
             uri.scheme_str().is_some_and(|scheme| allowed.contains(&scheme))
                 && uri.host().is_some_and(|host| !host.is_empty())
+                && uri.authority().is_some_and(|authority| has_valid_port(authority.as_str()))
         });
     if is_valid {
         Ok(Some(url))
@@ -62,6 +63,18 @@ pub fn optional_url(value: Option<String>, field: &str, schemes: Schemes) -> Res
         Err(ValidationError::new(format!(
             "`{field}` must be an absolute {kind} URL of at most {URL_MAX_CHARS} characters"
         )))
+    }
+}
+
+/// `Uri` accepts any digits as a port; only 0-65535 can be dialled.
+fn has_valid_port(authority: &str) -> bool {
+    let host_and_port = authority.rsplit_once('@').map_or(authority, |(_, rest)| rest);
+    if host_and_port.ends_with(']') {
+        return true;
+    }
+    match host_and_port.rsplit_once(':') {
+        None => true,
+        Some((_, port)) => port.parse::<u16>().is_ok(),
     }
 }
 
@@ -153,6 +166,8 @@ mod tests {
         assert!(check("example.com", Schemes::HttpOrHttps).is_err());
         assert!(check("https://", Schemes::HttpOrHttps).is_err());
         assert!(check("https://exa mple.com", Schemes::HttpOrHttps).is_err());
+        assert!(check("https://example.com:8443/", Schemes::HttpOrHttps).is_ok());
+        assert!(check("https://example.com:99999/", Schemes::HttpOrHttps).is_err());
         let long = format!("https://example.com/{}", "a".repeat(URL_MAX_CHARS));
         assert!(check(&long, Schemes::HttpOrHttps).is_err());
     }

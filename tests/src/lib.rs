@@ -4,12 +4,9 @@
 use std::sync::Arc;
 
 use appdeck_client::Client;
-use appdeck_server::{
-    config::Config,
-    domain::token::TokenRole,
-    provisioning, startup,
-    store::Store,
-};
+use appdeck_client::{ResponseValue, types};
+use appdeck_server::{config::Config, domain::token::TokenRole, provisioning, startup, store::Store};
+use reqwest::StatusCode;
 use uuid::Uuid;
 
 /// A running server with its own database, and an admin token for its
@@ -40,9 +37,10 @@ pub async fn spawn_app() -> TestApp {
     config.bind = "127.0.0.1:0".parse().expect("a valid socket address");
 
     let store = startup::open_store(&config).await.expect("open and migrate the test database");
-    let (organization, admin) = provisioning::create_organization(store.as_ref(), "Test org", config.rate_limit_per_hour)
-        .await
-        .expect("create the test organization");
+    let (organization, admin) =
+        provisioning::create_organization(store.as_ref(), "Test org", config.rate_limit_per_hour)
+            .await
+            .expect("create the test organization");
     let application = startup::Application::build(&config, store.clone()).await.expect("build the application");
     let address = format!("http://{}", application.address());
     tokio::spawn(application.run_until_stopped(std::future::pending()));
@@ -84,5 +82,145 @@ impl TestApp {
     /// The absolute URL of `path` (which starts with `/`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+}
+
+/// A `CreateAppRequest` for the generated client with only `name` set.
+/// Built from JSON so it keeps compiling when the spec gains optional fields.
+pub fn app_request(name: &str) -> types::CreateAppRequest {
+    app_request_from(serde_json::json!({ "name": name }))
+}
+
+/// A `CreateAppRequest` for the generated client from its JSON form.
+pub fn app_request_from(body: serde_json::Value) -> types::CreateAppRequest {
+    serde_json::from_value(body).expect("the JSON is a valid CreateAppRequest")
+}
+
+/// The status and body of an error the generated client received as a
+/// documented error response; panics on success or on any other failure.
+pub fn error_response<T: std::fmt::Debug>(
+    result: Result<ResponseValue<T>, appdeck_client::Error<types::ErrorBody>>,
+) -> (StatusCode, types::ErrorBody) {
+    match result {
+        Err(appdeck_client::Error::ErrorResponse(response)) => (response.status(), response.into_inner()),
+        other => panic!("expected a documented error response, got {other:?}"),
+    }
+}
+
+/// An error response read with plain reqwest, after checking what every
+/// error shares: a JSON content type, `success: false`, a non-empty
+/// `error`, a snake_case `code` and an `X-Request-Id` header.
+#[derive(Debug)]
+pub struct ErrorReply {
+    pub status: StatusCode,
+    pub error: String,
+    pub code: String,
+    pub request_id: String,
+}
+
+/// Reads `response` as an error body and checks the shape API.md gives every error.
+pub async fn read_error(response: reqwest::Response) -> ErrorReply {
+    let status = response.status();
+    let content_type = header_text(&response, "content-type");
+    let request_id = header_text(&response, "x-request-id");
+    let text = response.text().await.expect("read the error body");
+    assert!(
+        content_type.starts_with("application/json"),
+        "a {status} error has content type `{content_type}`, not JSON; body: {text}"
+    );
+    assert!(!request_id.is_empty(), "a {status} error has no X-Request-Id");
+    let body: serde_json::Value = serde_json::from_str(&text)
+        .unwrap_or_else(|error| panic!("a {status} error body is not JSON ({error}): {text}"));
+    assert_eq!(body["success"], serde_json::json!(false), "`success` of a {status} error: {body}");
+    let error = body["error"].as_str().unwrap_or_else(|| panic!("a {status} error has no `error` string: {body}"));
+    assert!(!error.trim().is_empty(), "a {status} error has an empty `error`: {body}");
+    let code = body["code"].as_str().unwrap_or_else(|| panic!("a {status} error has no `code` string: {body}"));
+    assert!(is_snake_case(code), "the code `{code}` of a {status} error is not snake_case");
+    ErrorReply { status, error: error.to_owned(), code: code.to_owned(), request_id }
+}
+
+/// Checks `response` is an error of `status` with `code`; returns the message.
+pub async fn expect_error(response: reqwest::Response, status: StatusCode, code: &str) -> String {
+    let reply = read_error(response).await;
+    assert_eq!((reply.status, reply.code.as_str()), (status, code), "unexpected error: {}", reply.error);
+    reply.error
+}
+
+/// The value of header `name` as text, or an empty string when absent.
+pub fn header_text(response: &reqwest::Response, name: &str) -> String {
+    response.headers().get(name).and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+fn is_snake_case(code: &str) -> bool {
+    !code.is_empty()
+        && !code.starts_with('_')
+        && !code.ends_with('_')
+        && !code.contains("__")
+        && code.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_')
+}
+
+/// Whether `text` is `prefix` followed by exactly `length` base62 characters.
+pub fn is_prefixed_base62(text: &str, prefix: &str, length: usize) -> bool {
+    text.strip_prefix(prefix)
+        .is_some_and(|rest| rest.len() == length && rest.bytes().all(|byte| byte.is_ascii_alphanumeric()))
+}
+
+impl TestApp {
+    /// Creates an app from its JSON form with the admin client; panics unless it succeeds.
+    pub async fn create_app(&self, body: serde_json::Value) -> types::App {
+        self.client.create_app(&app_request_from(body)).await.expect("the admin creates the app").into_inner().app
+    }
+
+    /// Creates an app with only a name with the admin client.
+    pub async fn create_app_named(&self, name: &str) -> types::App {
+        self.create_app(serde_json::json!({ "name": name })).await
+    }
+
+    /// Reads an app with the admin client; panics unless it exists.
+    pub async fn get_app(&self, id: Uuid) -> types::App {
+        self.client.get_app(&id).await.expect("the admin reads the app").into_inner().app
+    }
+
+    /// A plain request to `path` authenticated with the admin token as `X-API-Key`.
+    pub fn admin_request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, self.url(path)).header("x-api-key", &self.admin_token)
+    }
+
+    /// Sends `body` as JSON to `path` with the admin token, bypassing the
+    /// generated client's types (for nulls, unknown fields, wrong types).
+    pub async fn send_json(&self, method: reqwest::Method, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.admin_request(method, path).json(body).send().await.expect("the request is sent")
+    }
+
+    /// Sends a raw JSON `PATCH /v1/apps/{id}` with the admin token.
+    pub async fn patch_app_json(&self, id: Uuid, body: &serde_json::Value) -> reqwest::Response {
+        self.send_json(reqwest::Method::PATCH, &format!("/v1/apps/{id}"), body).await
+    }
+
+    /// Sends a raw JSON `POST /v1/apps` with the admin token.
+    pub async fn create_app_json(&self, body: &serde_json::Value) -> reqwest::Response {
+        self.send_json(reqwest::Method::POST, "/v1/apps", body).await
+    }
+}
+
+impl TestApp {
+    /// Stores an admin token of the first organization that expires at
+    /// `expires_at`, as the store would keep one made with an expiry; returns its secret.
+    pub async fn token_expiring_at(&self, expires_at: std::time::SystemTime) -> String {
+        use appdeck_server::{auth::issue_token, domain::token::NewToken};
+        let issued = issue_token();
+        let token = NewToken {
+            id: Uuid::now_v7(),
+            organization_id: self.organization_id,
+            label: format!("expiring {}", Uuid::now_v7()),
+            role: TokenRole::Admin,
+            token_hash: issued.hash,
+            masked_token: issued.masked,
+            created_by: None,
+            created_at: appdeck_server::domain::now(),
+            expires_at: Some(expires_at.into()),
+        };
+        self.store.create_token(&token).await.expect("store the token");
+        issued.secret
     }
 }

@@ -1,3 +1,14 @@
 //! End-to-end tests: the real server, driven through the generated client.
 
+mod apps_create;
+mod apps_list;
+mod apps_rotate_delete;
+mod apps_update;
+mod auth;
+mod errors;
+mod isolation;
+mod organization;
+mod probes;
+mod roles;
 mod smoke;
+mod spec;

@@ -51,6 +51,11 @@ pub struct Config {
     #[arg(long, env = "APPDECK_RATE_LIMIT_PER_HOUR", default_value_t = 1000, global = true,
           value_parser = clap::value_parser!(i64).range(1..))]
     pub rate_limit_per_hour: i64,
+    /// Failed authentications a client address may make per minute before it
+    /// is refused (429) for a while, so tokens cannot be guessed at speed.
+    #[arg(long, env = "APPDECK_AUTH_FAILURES_PER_MINUTE", default_value_t = 20, global = true,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub auth_failures_per_minute: u32,
     /// Largest request body accepted, in bytes; larger ones are answered 413.
     #[arg(long, env = "APPDECK_MAX_BODY_BYTES", default_value_t = 1_048_576, global = true,
           value_parser = clap::value_parser!(u64).range(1..))]

@@ -53,6 +53,9 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("Request body must be sent with Content-Type: application/json")]
     UnsupportedMediaType,
+    /// Too many failed authentications from the client's address; retry after the duration.
+    #[error("Too many failed authentications from this address, try again later")]
+    RateLimited(std::time::Duration),
     #[error("The database is unavailable, try again later")]
     DatabaseUnavailable,
     /// Anything unexpected; the detail is logged, never sent.
@@ -75,6 +78,7 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -91,6 +95,7 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::RateLimited(_) => "rate_limited",
             Self::DatabaseUnavailable => "database_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -103,7 +108,13 @@ impl IntoResponse for ApiError {
             tracing::error!(error = format!("{error:#}"), "request failed");
         }
         let body = ErrorBody { success: false, error: self.to_string(), code: self.code().to_owned() };
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if let Self::RateLimited(wait) = self {
+            // Whole seconds, rounded up, so a client that waits this long gets through.
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            response.headers_mut().insert(header::RETRY_AFTER, seconds.max(1).into());
+        }
+        response
     }
 }
 
@@ -119,6 +130,7 @@ impl From<StoreError> for ApiError {
             StoreError::Database(error) => error.into(),
             StoreError::Invalid(error) => error.into(),
             StoreError::Migration(error) => Self::Internal(anyhow::Error::new(error).context("migration failed")),
+            StoreError::Conflict(message) => Self::Conflict(message),
         }
     }
 }
@@ -138,13 +150,21 @@ impl From<sqlx::Error> for ApiError {
 /// The error statuses an operation can answer, documented once: handlers
 /// list these sets in `#[utoipa::path(responses(...))]` instead of
 /// repeating each status, and every one carries the `ErrorBody` schema.
-const ERROR_STATUSES: [(StatusCode, &str); 8] = [
+const ERROR_STATUSES: [(StatusCode, &str); 10] = [
     (StatusCode::BAD_REQUEST, "The request is malformed or breaks a rule; `error` names the field"),
     (StatusCode::UNAUTHORIZED, "The token is missing, malformed, unknown, revoked or expired"),
     (StatusCode::FORBIDDEN, "The token is disabled, or its role may not do this"),
     (StatusCode::NOT_FOUND, "No such resource in the token's organization"),
+    (
+        StatusCode::CONFLICT,
+        "The change conflicts with the current state (a duplicate label, or the last active admin token)",
+    ),
     (StatusCode::PAYLOAD_TOO_LARGE, "The body is larger than the server accepts"),
     (StatusCode::UNSUPPORTED_MEDIA_TYPE, "The body is not sent as application/json"),
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many failed authentications from this client address; retry after `Retry-After` seconds",
+    ),
     (StatusCode::INTERNAL_SERVER_ERROR, "Something failed on the server; the detail is in its logs"),
     (StatusCode::SERVICE_UNAVAILABLE, "The database cannot be reached"),
 ];
@@ -156,14 +176,23 @@ fn error_responses(statuses: &[StatusCode]) -> BTreeMap<String, RefOr<openapi::R
         .map(|(status, description)| {
             let content =
                 openapi::ContentBuilder::new().schema(Some(openapi::Ref::from_schema_name("ErrorBody"))).build();
-            let response =
+            let mut response =
                 openapi::ResponseBuilder::new().description(*description).content("application/json", content);
+            if *status == StatusCode::TOO_MANY_REQUESTS {
+                let seconds = openapi::ObjectBuilder::new()
+                    .schema_type(openapi::schema::Type::Integer)
+                    .format(Some(openapi::SchemaFormat::KnownFormat(openapi::KnownFormat::Int64)));
+                let retry_after = openapi::header::HeaderBuilder::new()
+                    .schema(Some(seconds))
+                    .description(Some("Seconds to wait before trying again"));
+                response = response.header("Retry-After", retry_after.build());
+            }
             (status.as_u16().to_string(), RefOr::T(response.build()))
         })
         .collect()
 }
 
-/// 401, 403, 500, 503: what any operation that needs a token can answer.
+/// 401, 403, 429, 500, 503: what any operation that needs a token can answer.
 pub struct AuthenticatedErrors;
 
 impl IntoResponses for AuthenticatedErrors {
@@ -171,9 +200,19 @@ impl IntoResponses for AuthenticatedErrors {
         error_responses(&[
             StatusCode::UNAUTHORIZED,
             StatusCode::FORBIDDEN,
+            StatusCode::TOO_MANY_REQUESTS,
             StatusCode::INTERNAL_SERVER_ERROR,
             StatusCode::SERVICE_UNAVAILABLE,
         ])
+    }
+}
+
+/// 409: what an operation that must keep an invariant of stored data can answer.
+pub struct ConflictError;
+
+impl IntoResponses for ConflictError {
+    fn responses() -> BTreeMap<String, RefOr<openapi::Response>> {
+        error_responses(&[StatusCode::CONFLICT])
     }
 }
 

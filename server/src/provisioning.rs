@@ -1,6 +1,8 @@
-//! Making organizations and tokens outside the API: for the server's CLI,
-//! the first start on an empty database, and tests.
+//! Making organizations and tokens: the one place a token's secret is born.
+//! Used by the API, the server's CLI, the first start on an empty database,
+//! and tests.
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
@@ -8,8 +10,7 @@ use crate::{
     domain::{
         self, ValidationError,
         organization::{Organization, validate_organization_name},
-        rules,
-        token::{NewToken, Token, TokenRole},
+        token::{NewToken, Token, TokenRole, validate_expiry, validate_label},
     },
     store::{Store, StoreResult},
 };
@@ -32,7 +33,7 @@ pub async fn create_organization(
         created_at: domain::now(),
         rate_limit_per_hour,
     };
-    let (new_token, secret) = new_token(organization.id, "admin", TokenRole::Admin)?;
+    let (new_token, secret) = new_token(organization.id, "admin", TokenRole::Admin, None, None)?;
     let token = store.create_organization(&organization, &new_token).await?;
     Ok((organization, TokenWithSecret { token, secret }))
 }
@@ -44,23 +45,32 @@ pub async fn create_token(
     label: &str,
     role: TokenRole,
 ) -> StoreResult<TokenWithSecret> {
-    let (new_token, secret) = new_token(organization_id, label, role)?;
+    let (new_token, secret) = new_token(organization_id, label, role, None, None)?;
     let token = store.create_token(&new_token).await?;
     Ok(TokenWithSecret { token, secret })
 }
 
-fn new_token(organization_id: Uuid, label: &str, role: TokenRole) -> Result<(NewToken, String), ValidationError> {
+/// A token ready to insert, and its secret. `created_by` is the token that
+/// asked for it, `None` when the server itself made it.
+pub fn new_token(
+    organization_id: Uuid,
+    label: &str,
+    role: TokenRole,
+    created_by: Option<Uuid>,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<(NewToken, String), ValidationError> {
     let issued = issue_token();
+    let now = domain::now();
     let new_token = NewToken {
         id: Uuid::now_v7(),
         organization_id,
-        label: rules::trimmed_name(label, "Token label")?,
+        label: validate_label(label)?,
         role,
         token_hash: issued.hash,
         masked_token: issued.masked,
-        created_by: None,
-        created_at: domain::now(),
-        expires_at: None,
+        created_by,
+        created_at: now,
+        expires_at: validate_expiry(expires_at, now)?,
     };
     Ok((new_token, issued.secret))
 }

@@ -2,12 +2,12 @@
 //! bind the listener first (so port 0 works and `port()` is known), serve
 //! until a shutdown signal, draining in-flight requests.
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::{future::Future, net::SocketAddr, num::NonZeroU32, sync::Arc};
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::{api, config::Config, provisioning, state::AppState, store::Store};
+use crate::{api, auth::FailedAuthLimiter, config::Config, provisioning, state::AppState, store::Store};
 
 pub struct Application {
     listener: TcpListener,
@@ -23,7 +23,10 @@ impl Application {
             .with_context(|| format!("APPDECK_BIND: cannot listen on {}", config.bind))?;
         let address = listener.local_addr().context("read the bound address")?;
         let max_body_bytes = usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX);
-        let router = api::router(AppState { store }, max_body_bytes);
+        let failures_per_minute = NonZeroU32::new(config.auth_failures_per_minute)
+            .context("APPDECK_AUTH_FAILURES_PER_MINUTE must be at least 1")?;
+        let state = AppState { store, failed_auth: Arc::new(FailedAuthLimiter::new(failures_per_minute)) };
+        let router = api::router(state, max_body_bytes);
         Ok(Self { listener, router, address })
     }
 
@@ -37,7 +40,10 @@ impl Application {
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+        // Connection info gives handlers the client's address, which the
+        // failed-authentication limit is keyed on.
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await
     }
 }
 

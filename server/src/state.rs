@@ -2,9 +2,11 @@
 
 use std::sync::Arc;
 
-use crate::store::Store;
+use crate::{auth::FailedAuthLimiter, store::Store};
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// Failed authentications per client address, to slow token guessing.
+    pub failed_auth: Arc<FailedAuthLimiter>,
 }

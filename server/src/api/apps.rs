@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::pagination::{into_page, page_request};
 use crate::{
     auth::{Authorized, Caller, Permission, WriteApps, role_allows},
     domain::{
@@ -13,11 +14,8 @@ use crate::{
     },
     error::{ApiError, ApiJson, ApiPath, ApiQuery, AuthenticatedErrors, InputErrors, JsonBodyErrors, NotFoundError},
     state::AppState,
-    store::{AppFilter, PageRequest},
+    store::AppFilter,
 };
-
-const DEFAULT_PAGE_SIZE: i64 = 50;
-const MAX_PAGE_SIZE: i64 = 100;
 
 #[derive(Serialize, ToSchema)]
 pub struct AppResponse {
@@ -43,6 +41,10 @@ pub struct SuccessResponse {
     success: bool,
 }
 
+impl SuccessResponse {
+    pub const DONE: Self = Self { success: true };
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListAppsQuery {
@@ -55,35 +57,6 @@ pub struct ListAppsQuery {
     environment: Option<Environment>,
     /// Only apps with this status.
     status: Option<AppStatus>,
-}
-
-impl ListAppsQuery {
-    fn page(&self) -> Result<PageRequest, ApiError> {
-        let limit = self.limit.unwrap_or(DEFAULT_PAGE_SIZE);
-        if !(1..=MAX_PAGE_SIZE).contains(&limit) {
-            return Err(ApiError::bad_request(
-                "invalid_parameter",
-                format!("`limit` must be between 1 and {MAX_PAGE_SIZE}"),
-            ));
-        }
-        // An empty cursor is what a loop sends before it has one: the first page.
-        let after = self.cursor.as_deref().filter(|cursor| !cursor.is_empty()).map(decode_cursor).transpose()?;
-        // One more than asked, to learn whether a next page exists without a count.
-        Ok(PageRequest { after, limit: u32::try_from(limit + 1).expect("limit is at most 101") })
-    }
-}
-
-/// Cursors are the last id of a page. They are opaque to clients, so the
-/// encoding may change without breaking anyone.
-fn encode_cursor(id: Uuid) -> String {
-    id.simple().to_string()
-}
-
-fn decode_cursor(cursor: &str) -> Result<Uuid, ApiError> {
-    Uuid::try_parse(cursor)
-        .ok()
-        .filter(|_| cursor.len() == 32)
-        .ok_or_else(|| ApiError::bad_request("invalid_parameter", "`cursor` is not a cursor this API returned"))
 }
 
 /// The app as the caller's role may see it.
@@ -113,12 +86,10 @@ pub async fn list_apps(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListAppsQuery>,
 ) -> Result<Json<AppListResponse>, ApiError> {
-    let page = query.page()?;
+    let page = page_request(query.limit, query.cursor.as_deref())?;
     let filter = AppFilter { environment: query.environment, status: query.status };
-    let mut apps = state.store.list_apps(caller.organization_id, filter, page).await?;
-    let has_more = apps.len() > (page.limit - 1) as usize;
-    apps.truncate((page.limit - 1) as usize);
-    let next_cursor = if has_more { apps.last().map(|app| encode_cursor(app.id)) } else { None };
+    let apps = state.store.list_apps(caller.organization_id, filter, page).await?;
+    let (apps, next_cursor) = into_page(apps, page, |app| app.id);
     let apps = apps.into_iter().map(|app| visible_to(&caller, app)).collect();
     Ok(Json(AppListResponse { success: true, apps, next_cursor }))
 }
@@ -226,7 +197,7 @@ pub async fn delete_app(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<SuccessResponse>, ApiError> {
     if state.store.delete_app(authorized.caller.organization_id, id).await? {
-        Ok(Json(SuccessResponse { success: true }))
+        Ok(Json(SuccessResponse::DONE))
     } else {
         Err(app_not_found())
     }

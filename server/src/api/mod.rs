@@ -2,10 +2,12 @@
 //! document derived from the handlers' annotations, which must say the same
 //! as `openapi.yaml` (no database or socket needed to build it).
 
+mod api_tokens;
 mod apps;
 mod identity;
 mod operations;
 mod organization;
+mod pagination;
 pub mod spec;
 
 use axum::{
@@ -41,6 +43,7 @@ const REQUEST_ID_HEADER: &str = "x-request-id";
         (name = "identity", description = "Who the calling token is"),
         (name = "organization", description = "The organization that owns the calling token"),
         (name = "apps", description = "Apps of the organization"),
+        (name = "api-tokens", description = "The organization's API tokens (admin tokens only)"),
     )
 )]
 struct ApiDoc;
@@ -113,6 +116,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(apps::list_apps, apps::create_app))
         .routes(routes!(apps::get_app, apps::update_app, apps::delete_app))
         .routes(routes!(apps::rotate_app_secret))
+        .routes(routes!(api_tokens::list_api_tokens, api_tokens::create_api_token))
+        .routes(routes!(api_tokens::get_api_token, api_tokens::update_api_token, api_tokens::revoke_api_token))
 }
 
 /// The OpenAPI document derived from the handlers' annotations.

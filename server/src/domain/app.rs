@@ -2,12 +2,12 @@
 //! create or a partial update must pass before anything is stored.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    RequestBody, ValidationError,
+    RequestBody, ValidationError, fields,
     rules::{self, Schemes},
 };
 use crate::secret::random_base62;
@@ -70,16 +70,16 @@ pub struct AppFeatures {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppFeaturesInput {
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub push: Option<bool>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub analytics: Option<bool>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub audiences: Option<bool>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub ai_insights: Option<bool>,
 }
@@ -172,7 +172,7 @@ pub struct CreateAppRequest {
     #[serde(default)]
     #[schema(max_length = 1000)]
     pub description: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub environment: Option<Environment>,
     #[serde(default)]
@@ -184,29 +184,29 @@ pub struct CreateAppRequest {
     #[serde(default)]
     #[schema(max_length = 2048)]
     pub website_url: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false, max_items = 100)]
     pub authorized_domains: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false, minimum = 1, maximum = 3650)]
     pub data_retention_days: Option<i32>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub timezone: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub features: Option<AppFeaturesInput>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub status: Option<AppStatus>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub engagement_platform: Option<EngagementPlatform>,
     /// Required when `engagement_platform` is not `none`, null when it is.
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub engagement_credentials: Option<Credentials>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub email_platform: Option<EmailPlatform>,
     /// Required when `email_platform` is not `none`, null when it is.
@@ -214,14 +214,14 @@ pub struct CreateAppRequest {
     #[schema(value_type = Option<Object>)]
     pub email_credentials: Option<Credentials>,
     /// When true, `webhook_url` is required.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub webhook_enabled: Option<bool>,
     /// An absolute https URL.
     #[serde(default)]
     #[schema(max_length = 2048)]
     pub webhook_url: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub webhook_use_query_params: Option<bool>,
     #[serde(default)]
@@ -235,62 +235,62 @@ pub struct CreateAppRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateAppRequest {
     /// Trimmed; 1-100 characters.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false, min_length = 1, max_length = 100)]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "fields::nullable")]
     #[schema(value_type = Option<String>, max_length = 1000)]
     pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub environment: Option<Environment>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "fields::nullable")]
     #[schema(value_type = Option<String>, max_length = 2048)]
     pub app_store_url: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "fields::nullable")]
     #[schema(value_type = Option<String>, max_length = 2048)]
     pub play_store_url: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "fields::nullable")]
     #[schema(value_type = Option<String>, max_length = 2048)]
     pub website_url: Option<Option<String>>,
     /// The new list, replacing the old one; `null` or `[]` removes every domain.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "fields::nullable")]
     #[schema(value_type = Option<Vec<String>>, max_items = 100)]
     pub authorized_domains: Option<Option<Vec<String>>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false, minimum = 1, maximum = 3650)]
     pub data_retention_days: Option<i32>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub timezone: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub features: Option<AppFeaturesInput>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub status: Option<AppStatus>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub engagement_platform: Option<EngagementPlatform>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "fields::nullable")]
     #[schema(value_type = Option<Object>)]
     pub engagement_credentials: Option<Option<Credentials>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub email_platform: Option<EmailPlatform>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "fields::nullable")]
     #[schema(value_type = Option<Object>)]
     pub email_credentials: Option<Option<Credentials>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub webhook_enabled: Option<bool>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "fields::nullable")]
     #[schema(value_type = Option<String>, max_length = 2048)]
     pub webhook_url: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub webhook_use_query_params: Option<bool>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "fields::nullable")]
     #[schema(value_type = Option<String>, max_length = 5000)]
     pub context_info: Option<Option<String>>,
 }
@@ -318,16 +318,6 @@ impl RequestBody for CreateAppRequest {
 
 impl RequestBody for UpdateAppRequest {
     const READ_ONLY_FIELDS: &'static [&'static str] = APP_READ_ONLY_FIELDS;
-}
-
-/// A field that may be absent but, when present, must not be null.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
-    T::deserialize(deserializer).map(Some)
-}
-
-/// A nullable field that may also be absent: `Some(None)` is an explicit null.
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 impl From<CreateAppRequest> for UpdateAppRequest {

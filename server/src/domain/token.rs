@@ -1,9 +1,11 @@
 //! API tokens as the API shows them: never with their secret.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
+
+use super::{RequestBody, ValidationError, fields, rules};
 
 /// What a token may do. `ci` tokens read apps with secrets masked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
@@ -72,4 +74,92 @@ pub struct NewToken {
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The fields of `Token` that no request may set.
+const TOKEN_READ_ONLY_FIELDS: &[&str] = &["id", "masked_token", "created_at", "created_by", "last_used_at", "status"];
+
+/// The body of `POST /v1/api-tokens`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiTokenRequest {
+    /// Trimmed; 1-100 characters; unique among the organization's live tokens.
+    #[schema(min_length = 1, max_length = 100)]
+    pub label: String,
+    pub role: TokenRole,
+    /// When the token stops working; must be in the future. Null or absent never expires.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl RequestBody for CreateApiTokenRequest {
+    const READ_ONLY_FIELDS: &'static [&'static str] = TOKEN_READ_ONLY_FIELDS;
+}
+
+/// The body of `PATCH /v1/api-tokens/{id}`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateApiTokenRequest {
+    /// Trimmed; 1-100 characters; unique among the organization's live tokens.
+    #[serde(default, deserialize_with = "fields::present")]
+    #[schema(nullable = false, min_length = 1, max_length = 100)]
+    pub label: Option<String>,
+    #[serde(default, deserialize_with = "fields::present")]
+    #[schema(nullable = false)]
+    pub status: Option<TokenStatus>,
+}
+
+/// `role` and `expires_at` are fixed once a token exists: a token that
+/// should do more, or live longer, is a new token.
+impl RequestBody for UpdateApiTokenRequest {
+    const READ_ONLY_FIELDS: &'static [&'static str] =
+        &["id", "masked_token", "created_at", "created_by", "last_used_at", "role", "expires_at"];
+}
+
+/// A token label: trimmed, 1-100 characters.
+pub fn validate_label(label: &str) -> Result<String, ValidationError> {
+    rules::trimmed_name(label, "Token label")
+}
+
+/// An expiry must lie ahead: a token born expired is a mistake, not a token.
+pub fn validate_expiry(
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, ValidationError> {
+    match expires_at {
+        Some(moment) if moment <= now => Err(ValidationError::new("`expires_at` must be in the future")),
+        Some(moment) => Ok(Some(moment.trunc_subsecs(3))),
+        None => Ok(None),
+    }
+}
+
+impl UpdateApiTokenRequest {
+    /// The request with its label checked and trimmed.
+    pub fn validated(mut self) -> Result<Self, ValidationError> {
+        self.label = self.label.as_deref().map(validate_label).transpose()?;
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+
+    #[test]
+    fn expiry_must_be_in_the_future() {
+        let now = Utc::now();
+        assert!(validate_expiry(Some(now - TimeDelta::seconds(1)), now).is_err());
+        assert!(validate_expiry(Some(now), now).is_err());
+        assert!(validate_expiry(Some(now + TimeDelta::hours(1)), now).is_ok());
+        assert_eq!(validate_expiry(None, now).unwrap(), None);
+    }
+
+    #[test]
+    fn labels_are_trimmed_and_bounded() {
+        assert_eq!(validate_label("  ci  ").unwrap(), "ci");
+        assert!(validate_label(" ").is_err());
+        assert!(validate_label(&"x".repeat(101)).is_err());
+    }
 }

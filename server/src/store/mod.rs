@@ -13,7 +13,7 @@ use crate::domain::{
     ValidationError,
     app::{App, AppStatus, Environment, UpdateAppRequest},
     organization::Organization,
-    token::{NewToken, Token, TokenGrant},
+    token::{NewToken, Token, TokenGrant, UpdateApiTokenRequest},
 };
 
 pub use sqlite::SqliteStore;
@@ -26,6 +26,9 @@ pub enum StoreError {
     Invalid(#[from] ValidationError),
     #[error(transparent)]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// The change contradicts the stored state (a duplicate label, the last admin).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -57,7 +60,23 @@ pub trait Store: Send + Sync {
     async fn get_organization(&self, id: Uuid) -> StoreResult<Option<Organization>>;
     async fn rename_organization(&self, id: Uuid, name: &str) -> StoreResult<Option<Organization>>;
 
+    /// Inserts a token; a label already used by a live token of the organization is a `Conflict`.
     async fn create_token(&self, token: &NewToken) -> StoreResult<Token>;
+    async fn list_tokens(&self, organization_id: Uuid, page: PageRequest) -> StoreResult<Vec<Token>>;
+    /// A live (not revoked) token of the organization.
+    async fn get_token(&self, organization_id: Uuid, id: Uuid) -> StoreResult<Option<Token>>;
+    /// Relabels, disables or enables a live token in one transaction. Leaving
+    /// the organization without an active admin token is a `Conflict`.
+    async fn update_token(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        changes: UpdateApiTokenRequest,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Token>>;
+    /// Revokes a live token for good; `false` when there is none. Revoking
+    /// the organization's last active admin token is a `Conflict`.
+    async fn revoke_token(&self, organization_id: Uuid, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool>;
     /// The live (not revoked) token with this hash, with its organization.
     async fn find_token_by_hash(&self, token_hash: &str) -> StoreResult<Option<TokenGrant>>;
     async fn touch_token(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;

@@ -12,12 +12,12 @@ use sqlx::{
 };
 use uuid::Uuid;
 
-use super::{AppFilter, PageRequest, Store, StoreResult};
+use super::{AppFilter, PageRequest, Store, StoreError, StoreResult};
 use crate::domain::{
     ValidationError,
     app::{App, UpdateAppRequest},
     organization::Organization,
-    token::{NewToken, Token, TokenActor, TokenGrant, TokenRole, TokenStatus},
+    token::{NewToken, Token, TokenActor, TokenGrant, TokenRole, TokenStatus, UpdateApiTokenRequest},
 };
 
 /// Every column of `apps`, in the order `bind_app` binds them. Macros rather
@@ -150,10 +150,63 @@ async fn insert_token(connection: &mut SqliteConnection, token: &NewToken) -> St
     .bind(token.created_by)
     .bind(token.expires_at)
     .execute(&mut *connection)
+    .await
+    .map_err(|error| label_conflict(error, &token.label))?;
+    let token = select_token(connection, token.organization_id, token.id).await?;
+    token.ok_or_else(|| StoreError::Database(sqlx::Error::RowNotFound))
+}
+
+async fn select_token(
+    connection: &mut SqliteConnection,
+    organization_id: Uuid,
+    id: Uuid,
+) -> StoreResult<Option<Token>> {
+    let sql = concat!(token_select!(), " WHERE t.id = ? AND t.organization_id = ? AND t.revoked_at IS NULL");
+    let row: Option<TokenRow> = sqlx::query_as(sql).bind(id).bind(organization_id).fetch_optional(connection).await?;
+    Ok(row.map(|row| row.into_grant().token))
+}
+
+/// The only unique key a token write can break is the live label's.
+fn label_conflict(error: sqlx::Error, label: &str) -> StoreError {
+    match &error {
+        sqlx::Error::Database(database_error) if database_error.is_unique_violation() => {
+            StoreError::Conflict(format!("A live token of this organization already has the label `{label}`"))
+        }
+        _ => StoreError::Database(error),
+    }
+}
+
+/// Refuses a change that would take `token` out of the organization's
+/// active admin tokens when no other one is left. Runs inside the write
+/// transaction, so two such changes cannot both pass.
+async fn keep_an_active_admin(
+    connection: &mut SqliteConnection,
+    token: &Token,
+    organization_id: Uuid,
+    now: DateTime<Utc>,
+    action: &str,
+) -> StoreResult<()> {
+    let is_active_admin = token.role == TokenRole::Admin
+        && token.status == TokenStatus::Active
+        && token.expires_at.is_none_or(|expires_at| expires_at > now);
+    if !is_active_admin {
+        return Ok(());
+    }
+    let others: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM api_tokens WHERE organization_id = ? AND id <> ? AND role = 'admin' \
+         AND status = 'active' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
+    )
+    .bind(organization_id)
+    .bind(token.id)
+    .bind(now)
+    .fetch_one(connection)
     .await?;
-    let sql = concat!(token_select!(), " WHERE t.id = ?");
-    let row: TokenRow = sqlx::query_as(sql).bind(token.id).fetch_one(connection).await?;
-    Ok(row.into_grant().token)
+    if others == 0 {
+        return Err(StoreError::Conflict(format!(
+            "The organization's last active admin token cannot be {action}; make another admin token first"
+        )));
+    }
+    Ok(())
 }
 
 #[derive(sqlx::FromRow)]
@@ -245,6 +298,69 @@ impl Store for SqliteStore {
     async fn create_token(&self, token: &NewToken) -> StoreResult<Token> {
         let mut connection = self.pool.acquire().await?;
         insert_token(&mut connection, token).await
+    }
+
+    async fn list_tokens(&self, organization_id: Uuid, page: PageRequest) -> StoreResult<Vec<Token>> {
+        let mut query = QueryBuilder::<Sqlite>::new(concat!(
+            token_select!(),
+            " WHERE t.revoked_at IS NULL AND t.organization_id = "
+        ));
+        query.push_bind(organization_id);
+        if let Some(after) = page.after {
+            query.push(" AND t.id > ").push_bind(after);
+        }
+        query.push(" ORDER BY t.id LIMIT ").push_bind(i64::from(page.limit));
+        let rows: Vec<TokenRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(|row| row.into_grant().token).collect())
+    }
+
+    async fn get_token(&self, organization_id: Uuid, id: Uuid) -> StoreResult<Option<Token>> {
+        let mut connection = self.pool.acquire().await?;
+        select_token(&mut connection, organization_id, id).await
+    }
+
+    #[tracing::instrument(skip(self, changes))]
+    async fn update_token(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        changes: UpdateApiTokenRequest,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Token>> {
+        let mut transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let Some(token) = select_token(&mut transaction, organization_id, id).await? else {
+            return Ok(None);
+        };
+        if changes.status == Some(TokenStatus::Disabled) {
+            keep_an_active_admin(&mut transaction, &token, organization_id, now, "disabled").await?;
+        }
+        let label = changes.label.unwrap_or_else(|| token.label.clone());
+        sqlx::query("UPDATE api_tokens SET label = ?, status = ? WHERE id = ?")
+            .bind(&label)
+            .bind(changes.status.unwrap_or(token.status))
+            .bind(id)
+            .execute(&mut *transaction)
+            .await
+            .map_err(|error| label_conflict(error, &label))?;
+        let updated = select_token(&mut transaction, organization_id, id).await?;
+        transaction.commit().await?;
+        Ok(updated)
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn revoke_token(&self, organization_id: Uuid, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
+        let mut transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let Some(token) = select_token(&mut transaction, organization_id, id).await? else {
+            return Ok(false);
+        };
+        keep_an_active_admin(&mut transaction, &token, organization_id, now, "revoked").await?;
+        sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(true)
     }
 
     async fn find_token_by_hash(&self, token_hash: &str) -> StoreResult<Option<TokenGrant>> {

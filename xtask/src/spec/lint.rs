@@ -90,6 +90,7 @@ fn operations(spec: &Value, findings: &mut Vec<Finding>) {
         if is_authenticated {
             require_status("401", "it needs a token");
             require_status("403", "a token can be disabled or lack the role");
+            require_status("429", "an address that fails authentication too often is refused");
         }
         let has_parameters = [item.get("parameters"), operation.get("parameters")]
             .into_iter()
@@ -398,12 +399,15 @@ mod tests {
     }
 
     #[test]
-    fn authenticated_operations_must_document_401_and_403() {
+    fn authenticated_operations_must_document_401_403_and_429() {
         assert_finding("/paths/~1v1~1me/get: does not document 401", |spec| {
             spec["paths"]["/v1/me"]["get"]["responses"].as_object_mut().unwrap().remove("401");
         });
         assert_finding("/paths/~1v1~1me/get: does not document 403", |spec| {
             spec["paths"]["/v1/me"]["get"]["responses"].as_object_mut().unwrap().remove("403");
+        });
+        assert_finding("/paths/~1v1~1me/get: does not document 429", |spec| {
+            spec["paths"]["/v1/me"]["get"]["responses"].as_object_mut().unwrap().remove("429");
         });
     }
 

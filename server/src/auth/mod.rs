@@ -1,70 +1,33 @@
-//! API tokens: the `apps_` format with its checksum, storage by SHA-256 hash,
-//! the `Caller` extractor that authenticates a request, and the role matrix.
+//! Authentication and authorization: the `Caller` extractor that turns a
+//! request's token into a caller, `Authorized<P>` that checks its role, and
+//! the role matrix.
 
-use std::marker::PhantomData;
+mod failed_attempts;
+mod token_format;
+
+pub use failed_attempts::FailedAuthLimiter;
+pub use token_format::{IssuedToken, TOKEN_PREFIX, hash_token, is_well_formed, issue_token};
+
+use std::{
+    marker::PhantomData,
+    net::{IpAddr, Ipv6Addr, SocketAddr},
+};
 
 use axum::{
-    extract::FromRequestParts,
+    extract::{ConnectInfo, FromRequestParts},
     http::{HeaderMap, header, request::Parts},
 };
 use chrono::TimeDelta;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::{
     domain::token::{Token, TokenRole, TokenStatus},
     error::ApiError,
-    secret::{base62_fixed, is_base62, random_base62},
     state::AppState,
 };
 
-pub const TOKEN_PREFIX: &str = "apps_";
-const RANDOM_CHARS: usize = 32;
-const CHECKSUM_CHARS: usize = 6;
 /// `last_used_at` is refreshed at most this often, so reads stay reads.
 const LAST_USED_RESOLUTION: TimeDelta = TimeDelta::minutes(1);
-
-/// A freshly made token. `secret` is shown once and then dropped; only
-/// `hash` and `masked` are stored.
-pub struct IssuedToken {
-    pub secret: String,
-    pub hash: String,
-    pub masked: String,
-}
-
-pub fn issue_token() -> IssuedToken {
-    let random = random_base62(RANDOM_CHARS);
-    let secret = format!("{TOKEN_PREFIX}{random}{}", checksum(&random));
-    IssuedToken { hash: hash_token(&secret), masked: mask_token(&secret), secret }
-}
-
-/// Base62 CRC32 of the random part, so typos and made-up strings are refused
-/// without a database read, and leaked tokens can be recognised by scanners.
-fn checksum(random: &str) -> String {
-    base62_fixed(u64::from(crc32fast::hash(random.as_bytes())), CHECKSUM_CHARS)
-}
-
-/// Whether `candidate` has the prefix, length, alphabet and checksum of a token.
-pub fn is_well_formed(candidate: &str) -> bool {
-    let Some(body) = candidate.strip_prefix(TOKEN_PREFIX) else { return false };
-    if body.len() != RANDOM_CHARS + CHECKSUM_CHARS || !is_base62(body) {
-        return false;
-    }
-    let (random, sum) = body.split_at(RANDOM_CHARS);
-    checksum(random) == sum
-}
-
-/// Lower-case hex SHA-256: what the database keeps instead of the token.
-pub fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-/// `apps_AbCd…wXyZ`: enough to recognise a token, far too little to use it.
-fn mask_token(token: &str) -> String {
-    let head = &token[..TOKEN_PREFIX.len() + 4];
-    let tail = &token[token.len() - 4..];
-    format!("{head}…{tail}")
-}
 
 /// The token a request presents: `X-API-Key`, or `Authorization` with the
 /// `Token` or `Bearer` scheme.
@@ -94,32 +57,53 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let address = client_address(parts);
+        state.failed_auth.check(address).map_err(ApiError::RateLimited)?;
         let presented = presented_token(&parts.headers).ok_or(ApiError::Unauthorized(
             "An API token is required: send X-API-Key, Authorization: Token or Authorization: Bearer",
         ))?;
-        if !is_well_formed(presented) {
-            return Err(ApiError::Unauthorized("Invalid API token"));
+        let result = authenticate(presented, state).await;
+        if matches!(result, Err(ApiError::Unauthorized(_))) {
+            state.failed_auth.record_failure(address);
         }
-        let grant = state
-            .store
-            .find_token_by_hash(&hash_token(presented))
-            .await?
-            .ok_or(ApiError::Unauthorized("Invalid API token"))?;
-        let now = crate::domain::now();
-        if grant.token.expires_at.is_some_and(|expires_at| expires_at <= now) {
-            return Err(ApiError::Unauthorized("API token has expired"));
-        }
-        if grant.token.status == TokenStatus::Disabled {
-            return Err(ApiError::TokenDisabled);
-        }
-        let mut token = grant.token;
-        let is_stale = token.last_used_at.is_none_or(|last_used| now - last_used >= LAST_USED_RESOLUTION);
-        if is_stale {
-            state.store.touch_token(token.id, now).await?;
-            token.last_used_at = Some(now);
-        }
-        Ok(Self { token, organization_id: grant.organization_id })
+        result
     }
+}
+
+/// The peer's address; unknown (and so shared) when the server runs without
+/// connection info, as in router tests.
+fn client_address(parts: &Parts) -> IpAddr {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |ConnectInfo(address)| address.ip())
+}
+
+/// Checks the token's format before any database read, then looks up its
+/// hash: the database never sees, and nothing ever compares, the token itself.
+async fn authenticate(presented: &str, state: &AppState) -> Result<Caller, ApiError> {
+    if !is_well_formed(presented) {
+        return Err(ApiError::Unauthorized("Invalid API token"));
+    }
+    let grant = state
+        .store
+        .find_token_by_hash(&hash_token(presented))
+        .await?
+        .ok_or(ApiError::Unauthorized("Invalid API token"))?;
+    let now = crate::domain::now();
+    if grant.token.expires_at.is_some_and(|expires_at| expires_at <= now) {
+        return Err(ApiError::Unauthorized("API token has expired"));
+    }
+    if grant.token.status == TokenStatus::Disabled {
+        return Err(ApiError::TokenDisabled);
+    }
+    let mut token = grant.token;
+    let is_stale = token.last_used_at.is_none_or(|last_used| now - last_used >= LAST_USED_RESOLUTION);
+    if is_stale {
+        state.store.touch_token(token.id, now).await?;
+        token.last_used_at = Some(now);
+    }
+    Ok(Caller { token, organization_id: grant.organization_id })
 }
 
 /// What an operation needs beyond a valid token.
@@ -177,44 +161,6 @@ impl<P: RequiredPermission> FromRequestParts<AppState> for Authorized<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn issued_tokens_are_well_formed_and_distinct() {
-        let first = issue_token();
-        let second = issue_token();
-        assert!(is_well_formed(&first.secret), "{}", first.secret);
-        assert_eq!(first.secret.len(), TOKEN_PREFIX.len() + RANDOM_CHARS + CHECKSUM_CHARS);
-        assert_ne!(first.secret, second.secret);
-        assert_eq!(first.hash, hash_token(&first.secret));
-        assert_eq!(first.hash.len(), 64);
-    }
-
-    #[test]
-    fn a_changed_character_breaks_the_checksum() {
-        let token = issue_token().secret;
-        let mut altered: Vec<char> = token.chars().collect();
-        let index = TOKEN_PREFIX.len() + 3;
-        altered[index] = if altered[index] == 'a' { 'b' } else { 'a' };
-        assert!(!is_well_formed(&altered.into_iter().collect::<String>()));
-    }
-
-    #[test]
-    fn malformed_tokens_are_refused() {
-        let token = issue_token().secret;
-        assert!(!is_well_formed(""));
-        assert!(!is_well_formed(&token[1..]));
-        assert!(!is_well_formed(&format!("{token}x")));
-        assert!(!is_well_formed(&token.replacen("apps_", "appx_", 1)));
-        assert!(!is_well_formed(&format!("apps_{}", "!".repeat(38))));
-    }
-
-    #[test]
-    fn masked_form_shows_only_the_ends() {
-        let issued = issue_token();
-        assert!(issued.masked.starts_with(&issued.secret[..9]));
-        assert!(issued.masked.ends_with(&issued.secret[issued.secret.len() - 4..]));
-        assert_eq!(issued.masked.chars().count(), 14);
-    }
 
     #[test]
     fn all_three_header_forms_are_accepted() {

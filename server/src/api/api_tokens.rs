@@ -1,0 +1,218 @@
+//! `/v1/api-tokens`: the organization's tokens, for admin tokens only.
+//! Secrets appear in exactly one response: the one that creates the token.
+
+use axum::{Json, extract::State, http::StatusCode};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{
+    apps::SuccessResponse,
+    pagination::{into_page, page_request},
+};
+use crate::{
+    auth::{Administer, Authorized},
+    domain::{
+        self,
+        token::{CreateApiTokenRequest, Token, UpdateApiTokenRequest},
+    },
+    error::{
+        ApiError, ApiJson, ApiPath, ApiQuery, AuthenticatedErrors, ConflictError, InputErrors, JsonBodyErrors,
+        NotFoundError,
+    },
+    provisioning,
+    state::AppState,
+};
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedApiTokenResponse {
+    #[schema(example = true)]
+    success: bool,
+    token: Token,
+    /// The full token. It is shown only in this response; store it now.
+    #[schema(example = "apps_Xq3vB8nLw2Ke5TgR9mZc1YhU7dPa4sFj0b2Qx9")]
+    secret: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiTokenResponse {
+    #[schema(example = true)]
+    success: bool,
+    token: Token,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiTokenListResponse {
+    #[schema(example = true)]
+    success: bool,
+    tokens: Vec<Token>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    #[schema(required = true)]
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListApiTokensQuery {
+    /// How many items a page holds at most.
+    #[param(minimum = 1, maximum = 100, default = 50)]
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page; absent or empty for the first page.
+    cursor: Option<String>,
+}
+
+fn token_not_found() -> ApiError {
+    ApiError::NotFound("API token not found")
+}
+
+/// List the organization's live API tokens, oldest first
+///
+/// Admin tokens only. Revoked tokens are not listed; secrets never are.
+#[utoipa::path(
+    get,
+    path = "/v1/api-tokens",
+    operation_id = "list_api_tokens",
+    tag = "api-tokens",
+    params(ListApiTokensQuery),
+    responses(
+        (status = 200, description = "One page of tokens", body = ApiTokenListResponse),
+        AuthenticatedErrors,
+        InputErrors,
+    )
+)]
+pub async fn list_api_tokens(
+    authorized: Authorized<Administer>,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ListApiTokensQuery>,
+) -> Result<Json<ApiTokenListResponse>, ApiError> {
+    let page = page_request(query.limit, query.cursor.as_deref())?;
+    let tokens = state.store.list_tokens(authorized.caller.organization_id, page).await?;
+    let (tokens, next_cursor) = into_page(tokens, page, |token| token.id);
+    Ok(Json(ApiTokenListResponse { success: true, tokens, next_cursor }))
+}
+
+/// Create an API token
+///
+/// Admin tokens only. The response carries the full token in `secret`:
+/// it is shown this once and cannot be read again.
+#[utoipa::path(
+    post,
+    path = "/v1/api-tokens",
+    operation_id = "create_api_token",
+    tag = "api-tokens",
+    request_body = CreateApiTokenRequest,
+    responses(
+        (status = 201, description = "The created token, with its secret", body = CreatedApiTokenResponse),
+        AuthenticatedErrors,
+        InputErrors,
+        ConflictError,
+        JsonBodyErrors,
+    )
+)]
+pub async fn create_api_token(
+    authorized: Authorized<Administer>,
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<CreateApiTokenRequest>,
+) -> Result<(StatusCode, Json<CreatedApiTokenResponse>), ApiError> {
+    let caller = authorized.caller;
+    let (new_token, secret) = provisioning::new_token(
+        caller.organization_id,
+        &request.label,
+        request.role,
+        Some(caller.token.id),
+        request.expires_at,
+    )?;
+    let token = state.store.create_token(&new_token).await?;
+    Ok((StatusCode::CREATED, Json(CreatedApiTokenResponse { success: true, token, secret })))
+}
+
+/// Get an API token
+///
+/// Admin tokens only.
+#[utoipa::path(
+    get,
+    path = "/v1/api-tokens/{id}",
+    operation_id = "get_api_token",
+    tag = "api-tokens",
+    params(("id" = Uuid, Path, description = "The token's id")),
+    responses(
+        (status = 200, description = "The token", body = ApiTokenResponse),
+        AuthenticatedErrors,
+        InputErrors,
+        NotFoundError,
+    )
+)]
+pub async fn get_api_token(
+    authorized: Authorized<Administer>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<ApiTokenResponse>, ApiError> {
+    let token = state.store.get_token(authorized.caller.organization_id, id).await?.ok_or_else(token_not_found)?;
+    Ok(Json(ApiTokenResponse { success: true, token }))
+}
+
+/// Relabel, disable or enable an API token
+///
+/// Admin tokens only. A disabled token is answered 403 until it is
+/// enabled again. The organization's last active admin token cannot be
+/// disabled (409). The role cannot be changed: make a new token.
+#[utoipa::path(
+    patch,
+    path = "/v1/api-tokens/{id}",
+    operation_id = "update_api_token",
+    tag = "api-tokens",
+    params(("id" = Uuid, Path, description = "The token's id")),
+    request_body = UpdateApiTokenRequest,
+    responses(
+        (status = 200, description = "The updated token", body = ApiTokenResponse),
+        AuthenticatedErrors,
+        InputErrors,
+        NotFoundError,
+        ConflictError,
+        JsonBodyErrors,
+    )
+)]
+pub async fn update_api_token(
+    authorized: Authorized<Administer>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(changes): ApiJson<UpdateApiTokenRequest>,
+) -> Result<Json<ApiTokenResponse>, ApiError> {
+    let changes = changes.validated()?;
+    let token = state
+        .store
+        .update_token(authorized.caller.organization_id, id, changes, domain::now())
+        .await?
+        .ok_or_else(token_not_found)?;
+    Ok(Json(ApiTokenResponse { success: true, token }))
+}
+
+/// Revoke an API token
+///
+/// Admin tokens only. The token is refused from the very next request.
+/// The organization's last active admin token cannot be revoked (409).
+#[utoipa::path(
+    delete,
+    path = "/v1/api-tokens/{id}",
+    operation_id = "revoke_api_token",
+    tag = "api-tokens",
+    params(("id" = Uuid, Path, description = "The token's id")),
+    responses(
+        (status = 200, description = "The token is revoked", body = SuccessResponse),
+        AuthenticatedErrors,
+        InputErrors,
+        NotFoundError,
+        ConflictError,
+    )
+)]
+pub async fn revoke_api_token(
+    authorized: Authorized<Administer>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<SuccessResponse>, ApiError> {
+    if state.store.revoke_token(authorized.caller.organization_id, id, domain::now()).await? {
+        Ok(Json(SuccessResponse::DONE))
+    } else {
+        Err(token_not_found())
+    }
+}

@@ -2,7 +2,7 @@
 //! bind the listener first (so port 0 works and `port()` is known), serve
 //! until a shutdown signal, draining in-flight requests.
 
-use std::{future::Future, net::SocketAddr, num::NonZeroU32, sync::Arc};
+use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -23,9 +23,7 @@ impl Application {
             .with_context(|| format!("APPDECK_BIND: cannot listen on {}", config.bind))?;
         let address = listener.local_addr().context("read the bound address")?;
         let max_body_bytes = usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX);
-        let failures_per_minute = NonZeroU32::new(config.auth_failures_per_minute)
-            .context("APPDECK_AUTH_FAILURES_PER_MINUTE must be at least 1")?;
-        let state = AppState { store, failed_auth: Arc::new(FailedAuthLimiter::new(failures_per_minute)) };
+        let state = AppState { store, failed_auth: Arc::new(FailedAuthLimiter::new(config.auth_failures_per_minute)) };
         let router = api::router(state, max_body_bytes);
         Ok(Self { listener, router, address })
     }

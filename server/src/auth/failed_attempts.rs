@@ -1,60 +1,72 @@
-//! Slows down token guessing: a client address that fails authentication
-//! too often is refused (429) for a while, whatever token it sends next —
-//! otherwise a guess that happened to be right would still get through and
-//! tell the guesser so.
+//! Slows down token guessing: a client address may fail authentication a
+//! set number of times in any rolling minute; past that it is refused (429)
+//! before its token is even looked at, whatever token it sends. Otherwise a
+//! guess that happened to be right would still get through and tell the
+//! guesser so.
+//!
+//! A GCRA limiter such as governor cannot serve here: it answers "may this
+//! one pass?" only by spending allowance, while this check has to ask
+//! before the attempt (whose outcome is not known yet) and spend only when
+//! the attempt fails.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, VecDeque},
     net::IpAddr,
-    num::NonZeroU32,
     sync::Mutex,
     time::{Duration, Instant},
 };
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock};
-
-/// Addresses with recorded failures kept before forgetting the idle ones.
-const TRACKED_ADDRESSES_BEFORE_CLEANUP: usize = 10_000;
+const WINDOW: Duration = Duration::from_secs(60);
+/// Addresses tracked before the idle ones are forgotten in one sweep.
+const TRACKED_ADDRESSES_BEFORE_SWEEP: usize = 10_000;
 
 pub struct FailedAuthLimiter {
-    /// Allows `per_minute` failures per address, in a burst or spread out.
-    failures: DefaultKeyedRateLimiter<IpAddr>,
-    /// Addresses over their allowance, and until when they are refused.
-    blocked: Mutex<HashMap<IpAddr, Instant>>,
+    allowance: usize,
+    /// The times of each address's failures within the last `WINDOW`, oldest first.
+    failures: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
 }
 
 impl FailedAuthLimiter {
-    pub fn new(failures_per_minute: NonZeroU32) -> Self {
-        Self { failures: RateLimiter::dashmap(Quota::per_minute(failures_per_minute)), blocked: Mutex::default() }
+    /// Allows `failures_per_minute` failed authentications per address in any rolling minute.
+    pub fn new(failures_per_minute: u32) -> Self {
+        Self { allowance: failures_per_minute.max(1) as usize, failures: Mutex::default() }
     }
 
-    /// `Err(wait)` while `address` is refused.
+    /// `Err(wait)` while `address` has used up its allowance.
     pub fn check(&self, address: IpAddr) -> Result<(), Duration> {
-        let mut blocked = self.blocked.lock().expect("the blocked-address map is never poisoned");
-        match blocked.get(&address) {
-            Some(until) => match until.checked_duration_since(Instant::now()) {
-                Some(wait) if !wait.is_zero() => Err(wait),
-                _ => {
-                    blocked.remove(&address);
-                    Ok(())
-                }
-            },
-            None => Ok(()),
+        let now = Instant::now();
+        let mut failures = self.failures.lock().expect("the failure map is never poisoned");
+        let Some(times) = failures.get_mut(&address) else { return Ok(()) };
+        forget_old(times, now);
+        if times.len() >= self.allowance {
+            let oldest = *times.front().expect("a full allowance has a first failure");
+            return Err((oldest + WINDOW).saturating_duration_since(now));
         }
+        if times.is_empty() {
+            failures.remove(&address);
+        }
+        Ok(())
     }
 
-    /// Counts a failed authentication from `address`; past the allowance the
-    /// address is refused until the allowance has room again.
+    /// Counts a failed authentication from `address`.
     pub fn record_failure(&self, address: IpAddr) {
-        if let Err(not_until) = self.failures.check_key(&address) {
-            let wait = not_until.wait_time_from(self.failures.clock().now());
-            let mut blocked = self.blocked.lock().expect("the blocked-address map is never poisoned");
-            blocked.insert(address, Instant::now() + wait);
-            blocked.retain(|_, until| *until > Instant::now());
+        let now = Instant::now();
+        let mut failures = self.failures.lock().expect("the failure map is never poisoned");
+        let times = failures.entry(address).or_default();
+        forget_old(times, now);
+        times.push_back(now);
+        if failures.len() > TRACKED_ADDRESSES_BEFORE_SWEEP {
+            failures.retain(|_, times| {
+                forget_old(times, now);
+                !times.is_empty()
+            });
         }
-        if self.failures.len() > TRACKED_ADDRESSES_BEFORE_CLEANUP {
-            self.failures.retain_recent();
-        }
+    }
+}
+
+fn forget_old(times: &mut VecDeque<Instant>, now: Instant) {
+    while times.front().is_some_and(|time| now.duration_since(*time) >= WINDOW) {
+        times.pop_front();
     }
 }
 
@@ -63,18 +75,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_address_is_refused_after_its_allowance_and_others_are_not() {
-        let limiter = FailedAuthLimiter::new(NonZeroU32::new(3).unwrap());
+    fn an_address_is_refused_once_its_allowance_is_used_and_others_are_not() {
+        let limiter = FailedAuthLimiter::new(3);
         let guesser: IpAddr = "192.0.2.1".parse().unwrap();
         let bystander: IpAddr = "192.0.2.2".parse().unwrap();
-        for _ in 0..3 {
-            assert!(limiter.check(guesser).is_ok());
+        for attempt in 1..=3 {
+            assert!(limiter.check(guesser).is_ok(), "attempt {attempt} is within the allowance");
             limiter.record_failure(guesser);
         }
-        assert!(limiter.check(guesser).is_ok(), "three failures are within the allowance");
-        limiter.record_failure(guesser);
-        let wait = limiter.check(guesser).expect_err("the fourth failure blocks the address");
-        assert!(wait > Duration::ZERO && wait <= Duration::from_secs(20), "{wait:?}");
+        let wait = limiter.check(guesser).expect_err("the fourth attempt is refused before it is checked");
+        assert!(wait > Duration::ZERO && wait <= WINDOW, "{wait:?}");
         assert!(limiter.check(bystander).is_ok());
+    }
+
+    #[test]
+    fn failures_older_than_the_window_are_forgotten() {
+        let mut times = VecDeque::from([Instant::now()]);
+        forget_old(&mut times, Instant::now() + WINDOW);
+        assert!(times.is_empty());
     }
 }

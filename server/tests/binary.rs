@@ -1,0 +1,213 @@
+//! The `appdeck-server` binary as an operator runs it: its subcommands, its
+//! answer to bad configuration, its logs, and its shutdown on SIGTERM.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Child, Command, Output, Stdio},
+    sync::{Arc, Mutex, mpsc},
+    thread,
+    time::Duration,
+};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_appdeck-server");
+
+fn database_url(directory: &Path) -> String {
+    format!("sqlite://{}", directory.join("appdeck.db").display())
+}
+
+/// Runs the binary to completion with `DATABASE_URL` set to a database in `directory`.
+fn run(directory: &Path, args: &[&str]) -> Output {
+    Command::new(BINARY)
+        .args(args)
+        .env_clear()
+        .env("DATABASE_URL", database_url(directory))
+        .output()
+        .expect("the binary runs")
+}
+
+fn is_token(text: &str) -> bool {
+    appdeck_server::auth::is_well_formed(text)
+}
+
+/// `serve` running in the background, its stderr collected line by line.
+struct Server {
+    child: Child,
+    base_url: String,
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    fn start(directory: &Path) -> Self {
+        let mut child = Command::new(BINARY)
+            .arg("serve")
+            .env_clear()
+            .env("DATABASE_URL", database_url(directory))
+            .env("APPDECK_BIND", "127.0.0.1:0")
+            .env("APPDECK_LOG_FORMAT", "json")
+            .env("RUST_LOG", "trace")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("serve starts");
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let (address_sender, address_receiver) = mpsc::channel();
+        let reader = BufReader::new(child.stderr.take().expect("stderr is piped"));
+        let collected = stderr.clone();
+        thread::spawn(move || {
+            for line in reader.lines().map_while(Result::ok) {
+                if let Some(start) = line.find("Swagger UI at http://") {
+                    let rest = &line[start + "Swagger UI at ".len()..];
+                    let base_url = rest.split("/docs").next().unwrap_or_default().to_owned();
+                    let _ = address_sender.send(base_url);
+                }
+                collected.lock().expect("the stderr buffer is not poisoned").push(line);
+            }
+        });
+        let base_url = address_receiver.recv_timeout(Duration::from_secs(30)).expect("serve says where it listens");
+        Self { child, base_url, stderr }
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().expect("the stderr buffer is not poisoned").join("\n")
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+        assert!(killed.success());
+        let status = self.child.wait().expect("serve exits");
+        // The reader thread ends with the pipe; give it a moment to hand over the last lines.
+        thread::sleep(Duration::from_millis(100));
+        let stderr = self.stderr();
+        (status, stderr)
+    }
+}
+
+async fn get(base_url: &str, path: &str, token: &str) -> reqwest::StatusCode {
+    reqwest::Client::new()
+        .get(format!("{base_url}{path}"))
+        .header("X-API-Key", token)
+        .send()
+        .await
+        .expect("the server answers")
+        .status()
+}
+
+#[test]
+fn org_create_prints_the_first_admin_token_alone_on_stdout() {
+    // Arrange
+    let directory = tempfile::tempdir().unwrap();
+
+    // Act
+    let output = run(directory.path(), &["org", "create", "--name", "Acme"]);
+
+    // Assert
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(is_token(stdout.trim_end_matches('\n')), "stdout is the token alone: {stdout:?}");
+    assert_eq!(stdout.lines().count(), 1);
+}
+
+#[test]
+fn bad_configuration_stops_with_one_line_naming_the_setting() {
+    let directory = tempfile::tempdir().unwrap();
+
+    let bad_bind = run(directory.path(), &["--bind", "nowhere", "serve"]);
+    let stderr = String::from_utf8(bad_bind.stderr).unwrap();
+    assert_eq!(bad_bind.status.code(), Some(2));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--bind"), "{stderr}");
+
+    let bad_database = Command::new(BINARY)
+        .arg("migrate")
+        .env_clear()
+        .env("DATABASE_URL", "mysql://localhost/appdeck")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(bad_database.stderr).unwrap();
+    assert_eq!(bad_database.status.code(), Some(1));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("DATABASE_URL"), "{stderr}");
+}
+
+#[tokio::test]
+async fn first_serve_prints_a_working_admin_token_once_and_sigterm_exits_0() {
+    // Arrange
+    let directory = tempfile::tempdir().unwrap();
+
+    // Act: the first start, on an empty database, then a second start.
+    let first = Server::start(directory.path());
+    let printed: Vec<String> = first
+        .stderr()
+        .split_whitespace()
+        .map(|word| word.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_').to_owned())
+        .filter(|word| is_token(word))
+        .collect();
+    assert_eq!(printed.len(), 1, "one token is printed: {printed:?}");
+    let status_with_printed_token = get(&first.base_url, "/v1/me", &printed[0]).await;
+    let (first_exit, _) = first.terminate();
+    let second = Server::start(directory.path());
+    let second_stderr = second.stderr();
+    let (second_exit, _) = second.terminate();
+
+    // Assert
+    assert_eq!(status_with_printed_token, reqwest::StatusCode::OK);
+    assert!(first_exit.success(), "SIGTERM exits 0: {first_exit:?}");
+    assert!(second_exit.success());
+    assert!(!second_stderr.contains(&printed[0]), "the token is printed only on the first start");
+}
+
+#[tokio::test]
+async fn secrets_never_reach_the_logs_even_at_trace_level() {
+    // Arrange: an organization made by the CLI, so `serve` prints no token.
+    let directory = tempfile::tempdir().unwrap();
+    let created = run(directory.path(), &["org", "create", "--name", "Acme"]);
+    let admin = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let server = Server::start(directory.path());
+    let http = reqwest::Client::new();
+    let unknown = appdeck_server::auth::issue_token().secret;
+
+    // Act: succeed and fail in every way a token can.
+    let response = http
+        .post(format!("{}/v1/api-tokens", server.base_url))
+        .header("X-API-Key", &admin)
+        .json(&serde_json::json!({"label": "ci", "role": "ci"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    let body: serde_json::Value = response.json().await.unwrap();
+    let created_secret = body["secret"].as_str().unwrap().to_owned();
+    let token_id = body["token"]["id"].as_str().unwrap().to_owned();
+    let statuses = [
+        get(&server.base_url, "/v1/me", &admin).await,
+        get(&server.base_url, "/v1/apps", &created_secret).await,
+        get(&server.base_url, "/v1/api-tokens", &created_secret).await,
+        get(&server.base_url, "/v1/me", &unknown).await,
+        get(&server.base_url, "/v1/me", &format!("{admin}x")).await,
+    ];
+    let revoked = http
+        .delete(format!("{}/v1/api-tokens/{token_id}", server.base_url))
+        .header("Authorization", format!("Bearer {admin}"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    let after_revoke = get(&server.base_url, "/v1/me", &created_secret).await;
+    let (exit, logs) = server.terminate();
+
+    // Assert
+    use reqwest::StatusCode;
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::OK, StatusCode::FORBIDDEN, StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED]
+    );
+    assert_eq!((revoked, after_revoke), (StatusCode::OK, StatusCode::UNAUTHORIZED));
+    assert!(exit.success());
+    assert!(logs.contains("/v1/api-tokens"), "the logs hold the requests");
+    for secret in [&admin, &created_secret, &unknown] {
+        assert!(!logs.contains(secret.as_str()), "a token reached the logs");
+        assert!(!logs.contains(&secret[5..37]), "a token's random part reached the logs");
+    }
+}

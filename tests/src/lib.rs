@@ -23,11 +23,18 @@ pub struct TestApp {
     /// A plain HTTP client for what the generated client cannot send.
     pub http: reqwest::Client,
     /// Removed, with the database, when the test ends.
-    _database_dir: tempfile::TempDir,
+    database_dir: tempfile::TempDir,
 }
 
 /// Starts a server on a fresh database. Logs print only when `TEST_LOG` is set.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server on a fresh database after `configure` has changed the
+/// default configuration (a lower `auth_failures_per_minute`, say). The
+/// database and the listening address are set before `configure` runs.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         appdeck_server::telemetry::init(appdeck_server::config::LogFormat::Text);
     }
@@ -35,6 +42,7 @@ pub async fn spawn_app() -> TestApp {
     let database_url = format!("sqlite://{}", database_dir.path().join("appdeck.db").display());
     let mut config = Config::with_database_url(database_url);
     config.bind = "127.0.0.1:0".parse().expect("a valid socket address");
+    configure(&mut config);
 
     let store = startup::open_store(&config).await.expect("open and migrate the test database");
     let (organization, admin) =
@@ -52,7 +60,7 @@ pub async fn spawn_app() -> TestApp {
         organization_id: organization.id,
         admin_token: admin.secret,
         http: reqwest::Client::new(),
-        _database_dir: database_dir,
+        database_dir,
     }
 }
 
@@ -223,4 +231,29 @@ impl TestApp {
         self.store.create_token(&token).await.expect("store the token");
         issued.secret
     }
+}
+
+impl TestApp {
+    /// The directory that holds the test database: the SQLite file and,
+    /// while the server runs, its `-wal` and `-shm` files.
+    pub fn database_dir(&self) -> &std::path::Path {
+        self.database_dir.path()
+    }
+
+    /// Creates an API token through the API with the admin client; panics
+    /// unless it succeeds. `role` is `admin`, `developer` or `ci`.
+    pub async fn create_api_token(&self, label: &str, role: &str) -> types::CreatedApiTokenResponse {
+        let request = api_token_request_from(serde_json::json!({ "label": label, "role": role }));
+        self.client.create_api_token(&request).await.expect("the admin creates the token").into_inner()
+    }
+}
+
+/// A `CreateApiTokenRequest` for the generated client from its JSON form.
+pub fn api_token_request_from(body: serde_json::Value) -> types::CreateApiTokenRequest {
+    serde_json::from_value(body).expect("the JSON is a valid CreateApiTokenRequest")
+}
+
+/// An `UpdateApiTokenRequest` for the generated client from its JSON form.
+pub fn api_token_update_from(body: serde_json::Value) -> types::UpdateApiTokenRequest {
+    serde_json::from_value(body).expect("the JSON is a valid UpdateApiTokenRequest")
 }

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real server, driven through the generated client.
 
+mod api_tokens;
 mod apps_create;
 mod apps_list;
 mod apps_rotate_delete;
@@ -12,3 +13,4 @@ mod probes;
 mod roles;
 mod smoke;
 mod spec;
+mod token_security;

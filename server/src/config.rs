@@ -56,6 +56,14 @@ pub struct Config {
     #[arg(long, env = "APPDECK_AUTH_FAILURES_PER_MINUTE", default_value_t = 20, global = true,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub auth_failures_per_minute: u32,
+    /// Seconds a request may take before it is abandoned and answered 503.
+    #[arg(long, env = "APPDECK_REQUEST_TIMEOUT_SECS", default_value_t = 30, global = true,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_secs: u64,
+    /// Browser origins allowed to call the API (CORS), comma-separated, such
+    /// as `https://app.example.com`. Empty: no cross-origin access.
+    #[arg(long, env = "APPDECK_CORS_ALLOWED_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_allowed_origins: Vec<String>,
     /// Largest request body accepted, in bytes; larger ones are answered 413.
     #[arg(long, env = "APPDECK_MAX_BODY_BYTES", default_value_t = 1_048_576, global = true,
           value_parser = clap::value_parser!(u64).range(1..))]

@@ -9,7 +9,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::{Serialize, de::DeserializeOwned};
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, time::Duration};
 
 use utoipa::{
     IntoResponses, ToSchema,
@@ -55,7 +55,13 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// Too many failed authentications from the client's address; retry after the duration.
     #[error("Too many failed authentications from this address, try again later")]
-    RateLimited(std::time::Duration),
+    TooManyFailedAuthentications(Duration),
+    /// The token used its hourly allowance; retry after the duration.
+    #[error("This token has used its {limit} requests for the hour, try again later")]
+    RateLimited { retry_after: Duration, limit: u32 },
+    /// The request took longer than the server allows; its work was abandoned.
+    #[error("The request took too long and was abandoned, try again")]
+    RequestTimeout,
     #[error("The database is unavailable, try again later")]
     DatabaseUnavailable,
     /// Anything unexpected; the detail is logged, never sent.
@@ -78,8 +84,8 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyFailedAuthentications(_) | Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::DatabaseUnavailable | Self::RequestTimeout => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,7 +101,8 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::RateLimited(_) => "rate_limited",
+            Self::TooManyFailedAuthentications(_) | Self::RateLimited { .. } => "rate_limited",
+            Self::RequestTimeout => "request_timeout",
             Self::DatabaseUnavailable => "database_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -109,7 +116,7 @@ impl IntoResponse for ApiError {
         }
         let body = ErrorBody { success: false, error: self.to_string(), code: self.code().to_owned() };
         let mut response = (self.status(), Json(body)).into_response();
-        if let Self::RateLimited(wait) = self {
+        if let Self::TooManyFailedAuthentications(wait) | Self::RateLimited { retry_after: wait, .. } = self {
             // Whole seconds, rounded up, so a client that waits this long gets through.
             let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             response.headers_mut().insert(header::RETRY_AFTER, seconds.max(1).into());
@@ -163,10 +170,13 @@ const ERROR_STATUSES: [(StatusCode, &str); 10] = [
     (StatusCode::UNSUPPORTED_MEDIA_TYPE, "The body is not sent as application/json"),
     (
         StatusCode::TOO_MANY_REQUESTS,
-        "Too many failed authentications from this client address; retry after `Retry-After` seconds",
+        "The token is over its hourly limit, or this client address failed authentication too often",
     ),
     (StatusCode::INTERNAL_SERVER_ERROR, "Something failed on the server; the detail is in its logs"),
-    (StatusCode::SERVICE_UNAVAILABLE, "The database cannot be reached"),
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The database cannot be reached, or the request took longer than the server allows",
+    ),
 ];
 
 fn error_responses(statuses: &[StatusCode]) -> BTreeMap<String, RefOr<openapi::Response>> {
@@ -179,17 +189,30 @@ fn error_responses(statuses: &[StatusCode]) -> BTreeMap<String, RefOr<openapi::R
             let mut response =
                 openapi::ResponseBuilder::new().description(*description).content("application/json", content);
             if *status == StatusCode::TOO_MANY_REQUESTS {
-                let seconds = openapi::ObjectBuilder::new()
-                    .schema_type(openapi::schema::Type::Integer)
-                    .format(Some(openapi::SchemaFormat::KnownFormat(openapi::KnownFormat::Int64)));
-                let retry_after = openapi::header::HeaderBuilder::new()
-                    .schema(Some(seconds))
-                    .description(Some("Seconds to wait before trying again"));
-                response = response.header("Retry-After", retry_after.build());
+                response = response.header("Retry-After", integer_header("Seconds to wait before trying again"));
+                for (name, header) in rate_limit_headers() {
+                    response = response.header(name, header);
+                }
             }
             (status.as_u16().to_string(), RefOr::T(response.build()))
         })
         .collect()
+}
+
+fn integer_header(description: &str) -> openapi::Header {
+    let integer = openapi::ObjectBuilder::new()
+        .schema_type(openapi::schema::Type::Integer)
+        .format(Some(openapi::SchemaFormat::KnownFormat(openapi::KnownFormat::Int64)));
+    openapi::header::HeaderBuilder::new().schema(Some(integer)).description(Some(description)).build()
+}
+
+/// The headers `rate_limit::RateLimitDecision::write_headers` sets, as documented.
+pub fn rate_limit_headers() -> [(&'static str, openapi::Header); 3] {
+    [
+        ("X-RateLimit-Limit", integer_header("Requests the token may make in an hour")),
+        ("X-RateLimit-Remaining", integer_header("Requests the token may still make before it is limited")),
+        ("X-RateLimit-Reset", integer_header("Unix time, in seconds, when the token's full hourly allowance is back")),
+    ]
 }
 
 /// 401, 403, 429, 500, 503: what any operation that needs a token can answer.

@@ -10,8 +10,12 @@ pub mod config;
 pub mod domain;
 /// The one error type, rendered as the JSON error body on every path.
 pub mod error;
+/// Prometheus metrics of requests, rate limiting and the database pool.
+pub mod metrics;
 /// Creating organizations and tokens outside the API (CLI, first start, tests).
 pub mod provisioning;
+/// The per-token hourly request limit, behind a seam for a shared store.
+pub mod rate_limit;
 /// Random secrets from the operating system's CSPRNG.
 pub mod secret;
 /// Building the application, binding the listener, serving until stopped.

@@ -7,7 +7,16 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::{api, auth::FailedAuthLimiter, config::Config, provisioning, state::AppState, store::Store};
+use crate::{
+    api::{self, HttpSettings},
+    auth::FailedAuthLimiter,
+    config::Config,
+    metrics::Metrics,
+    provisioning,
+    rate_limit::InProcessRateLimiter,
+    state::AppState,
+    store::Store,
+};
 
 pub struct Application {
     listener: TcpListener,
@@ -22,9 +31,13 @@ impl Application {
             .await
             .with_context(|| format!("APPDECK_BIND: cannot listen on {}", config.bind))?;
         let address = listener.local_addr().context("read the bound address")?;
-        let max_body_bytes = usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX);
-        let state = AppState { store, failed_auth: Arc::new(FailedAuthLimiter::new(config.auth_failures_per_minute)) };
-        let router = api::router(state, max_body_bytes);
+        let state = AppState {
+            store,
+            failed_auth: Arc::new(FailedAuthLimiter::new(config.auth_failures_per_minute)),
+            rate_limiter: Arc::new(InProcessRateLimiter::default()),
+            metrics: Arc::new(Metrics::default()),
+        };
+        let router = api::router(state, &HttpSettings::from_config(config)?);
         Ok(Self { listener, router, address })
     }
 

@@ -2,11 +2,14 @@
 
 use std::sync::Arc;
 
-use crate::{auth::FailedAuthLimiter, store::Store};
+use crate::{auth::FailedAuthLimiter, metrics::Metrics, rate_limit::RateLimiter, store::Store};
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Failed authentications per client address, to slow token guessing.
     pub failed_auth: Arc<FailedAuthLimiter>,
+    /// Each token's hourly request allowance.
+    pub rate_limiter: Arc<dyn RateLimiter>,
+    pub metrics: Arc<Metrics>,
 }

@@ -10,16 +10,24 @@ mod organization;
 mod pagination;
 pub mod spec;
 
+use std::time::{Duration, Instant};
+
 use axum::{
     Router,
-    extract::DefaultBodyLimit,
-    http::{HeaderName, Request},
+    extract::{DefaultBodyLimit, MatchedPath, Request, State},
+    http::{HeaderName, HeaderValue, Method},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
 };
 use tower_http::{
+    LatencyUnit,
     catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
+    cors::{AllowOrigin, CorsLayer},
     request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
-    trace::TraceLayer,
+    trace::{DefaultOnResponse, TraceLayer},
 };
+use tracing::Level;
 use utoipa::{
     Modify, OpenApi,
     openapi::{
@@ -29,7 +37,12 @@ use utoipa::{
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::{error, state::AppState};
+use crate::{
+    auth,
+    config::Config,
+    error::{self, ApiError},
+    state::AppState,
+};
 
 const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -37,7 +50,7 @@ const REQUEST_ID_HEADER: &str = "x-request-id";
 #[openapi(
     info(title = "appdeck App Management API", version = "1.0.0"),
     security(("ApiKeyHeader" = []), ("TokenAuth" = []), ("BearerAuth" = [])),
-    modifiers(&SecuritySchemes, &RequestIdHeader),
+    modifiers(&SecuritySchemes, &ResponseHeaders),
     components(schemas(error::ErrorBody)),
     tags(
         (name = "identity", description = "Who the calling token is"),
@@ -80,16 +93,18 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// Every response carries `X-Request-Id` (set by one layer in `router`), so
-/// the header is declared on every response here, in one place, too.
-struct RequestIdHeader;
+/// Every response carries `X-Request-Id`, and every success of an
+/// authenticated operation the `X-RateLimit-*` headers, each set by one
+/// layer in `router`; so they are declared here, in one place, too.
+struct ResponseHeaders;
 
-impl Modify for RequestIdHeader {
+impl Modify for ResponseHeaders {
     fn modify(&self, openapi: &mut openapi::OpenApi) {
-        let header = openapi::header::HeaderBuilder::new()
+        let request_id = openapi::header::HeaderBuilder::new()
             .schema(Some(openapi::ObjectBuilder::new().schema_type(openapi::schema::Type::String)))
             .description(Some("The request's id, echoed from the request or generated"))
             .build();
+        let has_global_security = openapi.security.as_ref().is_some_and(|security| !security.is_empty());
         for path_item in openapi.paths.paths.values_mut() {
             let operations = [
                 &mut path_item.get,
@@ -99,9 +114,17 @@ impl Modify for RequestIdHeader {
                 &mut path_item.patch,
             ];
             for operation in operations.into_iter().flatten() {
-                for response in operation.responses.responses.values_mut() {
-                    if let openapi::RefOr::T(response) = response {
-                        response.headers.insert("X-Request-Id".to_owned(), openapi::RefOr::T(header.clone()));
+                let is_authenticated = match &operation.security {
+                    Some(security) => !security.is_empty(),
+                    None => has_global_security,
+                };
+                for (status, response) in operation.responses.responses.iter_mut() {
+                    let openapi::RefOr::T(response) = response else { continue };
+                    response.headers.insert("X-Request-Id".to_owned(), openapi::RefOr::T(request_id.clone()));
+                    if is_authenticated && status.starts_with('2') {
+                        for (name, header) in error::rate_limit_headers() {
+                            response.headers.insert(name.to_owned(), openapi::RefOr::T(header));
+                        }
                     }
                 }
             }
@@ -123,7 +146,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
 /// The OpenAPI document derived from the handlers' annotations.
 pub fn openapi() -> openapi::OpenApi {
     let mut document = api_routes().into_openapi();
-    RequestIdHeader.modify(&mut document);
+    ResponseHeaders.modify(&mut document);
     document
 }
 
@@ -137,24 +160,124 @@ impl MakeRequestId for MakeRequestUuidV7 {
     }
 }
 
-/// The whole service: the API, the spec and Swagger UI, probes, and the
-/// layers every request passes (request id, tracing, panics, body limit).
-pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+/// How the HTTP layer behaves, from `Config`.
+pub struct HttpSettings {
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    /// Origins allowed to call the API from a browser; none turns CORS off.
+    pub cors_allowed_origins: Vec<HeaderValue>,
+}
+
+impl HttpSettings {
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let cors_allowed_origins = config
+            .cors_allowed_origins
+            .iter()
+            .filter(|origin| !origin.trim().is_empty())
+            .map(|origin| {
+                HeaderValue::from_str(origin.trim())
+                    .map_err(|_| anyhow::anyhow!("APPDECK_CORS_ALLOWED_ORIGINS: `{origin}` is not a valid origin"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Self {
+            max_body_bytes: usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX),
+            request_timeout: Duration::from_secs(config.request_timeout_secs),
+            cors_allowed_origins,
+        })
+    }
+}
+
+/// The whole service: the API (each `/v1` route behind `auth::authenticate`),
+/// the spec and Swagger UI, probes and metrics, and the layers every
+/// request passes: request id, tracing, CORS, timeout, compression,
+/// panics, body limit, metrics.
+pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     let (api_router, _) = api_routes().split_for_parts();
     let request_id_header = HeaderName::from_static(REQUEST_ID_HEADER);
-    api_router
+    let timeout = settings.request_timeout;
+    let router = api_router
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .merge(operations::router())
         .merge(spec::router())
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
-        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            let request_id =
-                request.headers().get(REQUEST_ID_HEADER).and_then(|value| value.to_str().ok()).unwrap_or_default();
-            tracing::info_span!("request", method = %request.method(), uri = %request.uri().path(), request_id)
-        }))
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(move |request: Request, next: Next| enforce_timeout(timeout, request, next)));
+    let router = match cors_layer(&settings.cors_allowed_origins) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    router
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    let request_id = request
+                        .headers()
+                        .get(REQUEST_ID_HEADER)
+                        .and_then(|value| value.to_str().ok())
+                        .unwrap_or_default();
+                    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        route,
+                        request_id,
+                        token_id = tracing::field::Empty,
+                    )
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Millis)),
+        )
         .layer(PropagateRequestIdLayer::new(request_id_header.clone()))
         .layer(SetRequestIdLayer::new(request_id_header, MakeRequestUuidV7))
+}
+
+/// Counts every answer by route template and status, with its latency.
+async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let method = request.method().as_str().to_owned();
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state.metrics.observe_request(&method, &route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// Abandons a request that takes too long; dropping its future rolls back
+/// any transaction it had open, so nothing half-done is kept.
+async fn enforce_timeout(timeout: Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::RequestTimeout.into_response(),
+    }
+}
+
+/// CORS for the listed origins: the API's methods and headers in, and the
+/// headers an integrator reads out.
+fn cors_layer(origins: &[HeaderValue]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let header = HeaderName::from_static;
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins.iter().cloned()))
+            .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+            .allow_headers([
+                header("x-api-key"),
+                header("authorization"),
+                header("content-type"),
+                header("x-request-id"),
+            ])
+            .expose_headers([
+                header("x-request-id"),
+                header("x-ratelimit-limit"),
+                header("x-ratelimit-remaining"),
+                header("x-ratelimit-reset"),
+                header("retry-after"),
+            ])
+            .max_age(Duration::from_secs(3600)),
+    )
 }

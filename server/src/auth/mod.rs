@@ -14,8 +14,10 @@ use std::{
 };
 
 use axum::{
-    extract::{ConnectInfo, FromRequestParts},
-    http::{HeaderMap, header, request::Parts},
+    extract::{ConnectInfo, FromRequestParts, Request, State},
+    http::{Extensions, HeaderMap, header, request::Parts},
+    middleware::Next,
+    response::{IntoResponse, Response},
 };
 use chrono::TimeDelta;
 use uuid::Uuid;
@@ -23,6 +25,7 @@ use uuid::Uuid;
 use crate::{
     domain::token::{Token, TokenRole, TokenStatus},
     error::ApiError,
+    metrics::RateLimitReason,
     state::AppState,
 };
 
@@ -40,11 +43,14 @@ fn presented_token(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("token") || scheme.eq_ignore_ascii_case("bearer")).then(|| credentials.trim())
 }
 
-/// The authenticated token behind a request; any role.
+/// The authenticated token behind a request; any role. Put in the request
+/// by `authenticate`, which every `/v1` route is behind.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub token: Token,
     pub organization_id: Uuid,
+    /// The organization's hourly request limit per token.
+    pub rate_limit_per_hour: u32,
 }
 
 impl Caller {
@@ -53,35 +59,68 @@ impl Caller {
     }
 }
 
-impl FromRequestParts<AppState> for Caller {
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let address = client_address(parts);
-        state.failed_auth.check(address).map_err(ApiError::RateLimited)?;
-        let presented = presented_token(&parts.headers).ok_or(ApiError::Unauthorized(
-            "An API token is required: send X-API-Key, Authorization: Token or Authorization: Bearer",
-        ))?;
-        let result = authenticate(presented, state).await;
-        if matches!(result, Err(ApiError::Unauthorized(_))) {
-            state.failed_auth.record_failure(address);
-        }
-        result
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .remove::<Caller>()
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("{} is not behind auth::authenticate", parts.uri.path())))
     }
+}
+
+/// Middleware for every `/v1` route: authenticates the request, counts it
+/// against the token's hourly limit, and writes the `X-RateLimit-*`
+/// headers on whatever the handler answers.
+pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let address = client_address(request.extensions());
+    let caller = match identify(request.headers(), address, &state).await {
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
+    tracing::Span::current().record("token_id", tracing::field::display(caller.token.id));
+    let decision = state.rate_limiter.hit(caller.token.id, caller.rate_limit_per_hour).await;
+    let mut response = if decision.allowed {
+        request.extensions_mut().insert(caller);
+        next.run(request).await
+    } else {
+        state.metrics.count_rate_limited(RateLimitReason::TokenLimit);
+        ApiError::RateLimited { retry_after: decision.retry_after, limit: decision.limit }.into_response()
+    };
+    decision.write_headers(response.headers_mut());
+    response
+}
+
+/// Who is calling: refuses an address that failed too often (429), a
+/// missing, malformed, unknown, revoked or expired token (401) and a
+/// disabled one (403).
+async fn identify(headers: &HeaderMap, address: IpAddr, state: &AppState) -> Result<Caller, ApiError> {
+    if let Err(wait) = state.failed_auth.check(address) {
+        state.metrics.count_rate_limited(RateLimitReason::FailedAuthentication);
+        return Err(ApiError::TooManyFailedAuthentications(wait));
+    }
+    let presented = presented_token(headers).ok_or(ApiError::Unauthorized(
+        "An API token is required: send X-API-Key, Authorization: Token or Authorization: Bearer",
+    ))?;
+    let result = look_up(presented, state).await;
+    if matches!(result, Err(ApiError::Unauthorized(_))) {
+        state.failed_auth.record_failure(address);
+    }
+    result
 }
 
 /// The peer's address; unknown (and so shared) when the server runs without
 /// connection info, as in router tests.
-fn client_address(parts: &Parts) -> IpAddr {
-    parts
-        .extensions
+fn client_address(extensions: &Extensions) -> IpAddr {
+    extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |ConnectInfo(address)| address.ip())
 }
 
 /// Checks the token's format before any database read, then looks up its
 /// hash: the database never sees, and nothing ever compares, the token itself.
-async fn authenticate(presented: &str, state: &AppState) -> Result<Caller, ApiError> {
+async fn look_up(presented: &str, state: &AppState) -> Result<Caller, ApiError> {
     if !is_well_formed(presented) {
         return Err(ApiError::Unauthorized("Invalid API token"));
     }
@@ -103,7 +142,7 @@ async fn authenticate(presented: &str, state: &AppState) -> Result<Caller, ApiEr
         state.store.touch_token(token.id, now).await?;
         token.last_used_at = Some(now);
     }
-    Ok(Caller { token, organization_id: grant.organization_id })
+    Ok(Caller { token, organization_id: grant.organization_id, rate_limit_per_hour: grant.rate_limit_per_hour })
 }
 
 /// What an operation needs beyond a valid token.
@@ -146,10 +185,10 @@ pub struct Authorized<P> {
     permission: PhantomData<P>,
 }
 
-impl<P: RequiredPermission> FromRequestParts<AppState> for Authorized<P> {
+impl<S: Send + Sync, P: RequiredPermission> FromRequestParts<S> for Authorized<P> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let caller = Caller::from_request_parts(parts, state).await?;
         if !role_allows(caller.role(), P::PERMISSION) {
             return Err(ApiError::Forbidden("This token's role may not do this"));

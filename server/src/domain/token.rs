@@ -60,6 +60,8 @@ pub struct Token {
 pub struct TokenGrant {
     pub token: Token,
     pub organization_id: Uuid,
+    /// The organization's hourly request limit per token.
+    pub rate_limit_per_hour: u32,
 }
 
 /// Everything the store needs to insert a token; the secret itself is not here.

@@ -33,6 +33,13 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// The connection pool, as `/metrics` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    pub connections: u32,
+    pub idle_connections: usize,
+}
+
 /// Which apps a list returns.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AppFilter {
@@ -53,6 +60,7 @@ pub trait Store: Send + Sync {
     async fn migrate(&self) -> StoreResult<()>;
     /// Whether the database answers.
     async fn ping(&self) -> StoreResult<()>;
+    fn pool_status(&self) -> PoolStatus;
 
     async fn count_organizations(&self) -> StoreResult<i64>;
     /// Creates an organization and its first admin token in one transaction.

@@ -12,7 +12,7 @@ use sqlx::{
 };
 use uuid::Uuid;
 
-use super::{AppFilter, PageRequest, Store, StoreError, StoreResult};
+use super::{AppFilter, PageRequest, PoolStatus, Store, StoreError, StoreResult};
 use crate::domain::{
     ValidationError,
     app::{App, UpdateAppRequest},
@@ -43,8 +43,9 @@ macro_rules! app_placeholders {
 macro_rules! token_select {
     () => {
         "SELECT t.id, t.organization_id, t.label, t.role, t.masked_token, t.status, t.created_at, \
-     t.last_used_at, t.expires_at, creator.id AS creator_id, creator.label AS creator_label \
-     FROM api_tokens t LEFT JOIN api_tokens creator ON creator.id = t.created_by"
+     t.last_used_at, t.expires_at, creator.id AS creator_id, creator.label AS creator_label, \
+     o.rate_limit_per_hour FROM api_tokens t JOIN organizations o ON o.id = t.organization_id \
+     LEFT JOIN api_tokens creator ON creator.id = t.created_by"
     };
 }
 
@@ -222,6 +223,7 @@ struct TokenRow {
     expires_at: Option<DateTime<Utc>>,
     creator_id: Option<Uuid>,
     creator_label: Option<String>,
+    rate_limit_per_hour: i64,
 }
 
 impl TokenRow {
@@ -229,6 +231,7 @@ impl TokenRow {
         let created_by = self.creator_id.zip(self.creator_label).map(|(id, label)| TokenActor { id, label });
         TokenGrant {
             organization_id: self.organization_id,
+            rate_limit_per_hour: u32::try_from(self.rate_limit_per_hour).unwrap_or(u32::MAX),
             token: Token {
                 id: self.id,
                 label: self.label,
@@ -255,6 +258,10 @@ impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    fn pool_status(&self) -> PoolStatus {
+        PoolStatus { connections: self.pool.size(), idle_connections: self.pool.num_idle() }
     }
 
     async fn count_organizations(&self) -> StoreResult<i64> {

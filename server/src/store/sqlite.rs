@@ -131,6 +131,33 @@ fn bind_app<'q>(query: SqliteQuery<'q>, app: &App) -> SqliteQuery<'q> {
         .bind(app.updated_at)
 }
 
+/// One page of apps, keyset-paginated on the UUIDv7 id, pushed after
+/// whatever `query` holds (tests put `EXPLAIN QUERY PLAN` there).
+fn push_apps_page(query: &mut QueryBuilder<Sqlite>, organization_id: Uuid, filter: AppFilter, page: PageRequest) {
+    query.push(concat!("SELECT ", app_columns!(), " FROM apps WHERE organization_id = ")).push_bind(organization_id);
+    if let Some(environment) = filter.environment {
+        query.push(" AND environment = ").push_bind(environment);
+    }
+    if let Some(status) = filter.status {
+        query.push(" AND status = ").push_bind(status);
+    }
+    if let Some(after) = page.after {
+        query.push(" AND id > ").push_bind(after);
+    }
+    query.push(" ORDER BY id LIMIT ").push_bind(i64::from(page.limit));
+}
+
+/// One page of live tokens, keyset-paginated like apps.
+fn push_tokens_page(query: &mut QueryBuilder<Sqlite>, organization_id: Uuid, page: PageRequest) {
+    query
+        .push(concat!(token_select!(), " WHERE t.revoked_at IS NULL AND t.organization_id = "))
+        .push_bind(organization_id);
+    if let Some(after) = page.after {
+        query.push(" AND t.id > ").push_bind(after);
+    }
+    query.push(" ORDER BY t.id LIMIT ").push_bind(i64::from(page.limit));
+}
+
 async fn select_app(connection: &mut SqliteConnection, organization_id: Uuid, id: Uuid) -> StoreResult<Option<App>> {
     let sql = concat!("SELECT ", app_columns!(), " FROM apps WHERE id = ? AND organization_id = ?");
     Ok(sqlx::query_as::<_, App>(sql).bind(id).bind(organization_id).fetch_optional(connection).await?)
@@ -308,15 +335,8 @@ impl Store for SqliteStore {
     }
 
     async fn list_tokens(&self, organization_id: Uuid, page: PageRequest) -> StoreResult<Vec<Token>> {
-        let mut query = QueryBuilder::<Sqlite>::new(concat!(
-            token_select!(),
-            " WHERE t.revoked_at IS NULL AND t.organization_id = "
-        ));
-        query.push_bind(organization_id);
-        if let Some(after) = page.after {
-            query.push(" AND t.id > ").push_bind(after);
-        }
-        query.push(" ORDER BY t.id LIMIT ").push_bind(i64::from(page.limit));
+        let mut query = QueryBuilder::new("");
+        push_tokens_page(&mut query, organization_id, page);
         let rows: Vec<TokenRow> = query.build_query_as().fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(|row| row.into_grant().token).collect())
     }
@@ -398,19 +418,8 @@ impl Store for SqliteStore {
     }
 
     async fn list_apps(&self, organization_id: Uuid, filter: AppFilter, page: PageRequest) -> StoreResult<Vec<App>> {
-        let mut query =
-            QueryBuilder::<Sqlite>::new(concat!("SELECT ", app_columns!(), " FROM apps WHERE organization_id = "));
-        query.push_bind(organization_id);
-        if let Some(environment) = filter.environment {
-            query.push(" AND environment = ").push_bind(environment);
-        }
-        if let Some(status) = filter.status {
-            query.push(" AND status = ").push_bind(status);
-        }
-        if let Some(after) = page.after {
-            query.push(" AND id > ").push_bind(after);
-        }
-        query.push(" ORDER BY id LIMIT ").push_bind(i64::from(page.limit));
+        let mut query = QueryBuilder::new("");
+        push_apps_page(&mut query, organization_id, filter, page);
         Ok(query.build_query_as::<App>().fetch_all(&self.pool).await?)
     }
 
@@ -442,5 +451,71 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(result.rows_affected() > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::app::{AppStatus, Environment};
+
+    async fn store() -> (SqliteStore, tempfile::TempDir) {
+        let directory = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", directory.path().join("plan.db").display());
+        let store = SqliteStore::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        (store, directory)
+    }
+
+    /// The plan SQLite picks, one step a line.
+    async fn plan(store: &SqliteStore, push: impl FnOnce(&mut QueryBuilder<Sqlite>)) -> String {
+        let mut query = QueryBuilder::new("EXPLAIN QUERY PLAN ");
+        push(&mut query);
+        let rows: Vec<(i64, i64, i64, String)> = query.build_query_as().fetch_all(&store.pool).await.unwrap();
+        rows.into_iter().map(|(_, _, _, detail)| detail).collect::<Vec<_>>().join("\n")
+    }
+
+    /// A page that costs the same however many rows there are: a search on
+    /// an index, in index order, with no full scan and no sort.
+    fn assert_keyset_plan(plan: &str) {
+        assert!(plan.contains("USING INDEX") || plan.contains("USING COVERING INDEX"), "no index used:\n{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "the page is sorted instead of read in order:\n{plan}");
+        assert!(
+            !plan.lines().any(|step| step.starts_with("SCAN apps") || step.starts_with("SCAN t")),
+            "full scan:\n{plan}"
+        );
+    }
+
+    #[tokio::test]
+    async fn app_pages_are_read_from_an_index_in_order_with_or_without_filters() {
+        let (store, _directory) = store().await;
+        let organization = Uuid::now_v7();
+        let filters = [
+            AppFilter::default(),
+            AppFilter { environment: Some(Environment::Staging), status: None },
+            AppFilter { environment: None, status: Some(AppStatus::Inactive) },
+            AppFilter { environment: Some(Environment::Staging), status: Some(AppStatus::Active) },
+        ];
+        for filter in filters {
+            for after in [None, Some(Uuid::now_v7())] {
+                let page = PageRequest { after, limit: 51 };
+                let plan = plan(&store, |query| push_apps_page(query, organization, filter, page)).await;
+                assert_keyset_plan(&plan);
+                // Every filter is part of the index searched, so no row is read only to be dropped.
+                let searched = plan.lines().next().unwrap_or_default();
+                assert_eq!(searched.contains("environment=?"), filter.environment.is_some(), "{plan}");
+                assert_eq!(searched.contains("status=?"), filter.status.is_some(), "{plan}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn token_pages_are_read_from_an_index_in_order() {
+        let (store, _directory) = store().await;
+        for after in [None, Some(Uuid::now_v7())] {
+            let page = PageRequest { after, limit: 51 };
+            let plan = plan(&store, |query| push_tokens_page(query, Uuid::now_v7(), page)).await;
+            assert_keyset_plan(&plan);
+        }
     }
 }

@@ -206,6 +206,15 @@ async fn secrets_never_reach_the_logs_even_at_trace_level() {
     assert_eq!((revoked, after_revoke), (StatusCode::OK, StatusCode::UNAUTHORIZED));
     assert!(exit.success());
     assert!(logs.contains("/v1/api-tokens"), "the logs hold the requests");
+    let request_lines: Vec<&str> = logs.lines().filter(|line| line.contains(r#""name":"request""#)).collect();
+    assert!(!request_lines.is_empty(), "events inside request spans are logged");
+    for line in &request_lines {
+        assert!(line.contains(r#""request_id":""#), "a line of a request without its id: {line}");
+    }
+    assert!(
+        request_lines.iter().any(|line| line.contains(r#""token_id":""#) && line.contains(r#""status":200"#)),
+        "the closing line of an authenticated request names the token and the status"
+    );
     for secret in [&admin, &created_secret, &unknown] {
         assert!(!logs.contains(secret.as_str()), "a token reached the logs");
         assert!(!logs.contains(&secret[5..37]), "a token's random part reached the logs");

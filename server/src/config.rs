@@ -1,8 +1,10 @@
 //! The command line: subcommands, and settings read from flags or the environment.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::store::PoolSettings;
 
 #[derive(Debug, Parser)]
 #[command(name = "appdeck-server", version, about = "The appdeck App Management API server")]
@@ -44,9 +46,18 @@ pub struct Config {
     /// Address to listen on. Port 0 picks a free port.
     #[arg(long, env = "APPDECK_BIND", default_value = "127.0.0.1:8080", global = true)]
     pub bind: SocketAddr,
-    /// Where the data lives: `sqlite://PATH` (created when missing).
+    /// Where the data lives: `sqlite://PATH` (created when missing) or
+    /// `postgres://USER@HOST/DATABASE`.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://./appdeck.db", global = true, hide_env_values = true)]
     pub database_url: String,
+    /// Most database connections this instance opens.
+    #[arg(long, env = "APPDECK_DB_MAX_CONNECTIONS", default_value_t = 10, global = true,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub db_max_connections: u32,
+    /// Seconds a request waits for a database connection before it is answered 503.
+    #[arg(long, env = "APPDECK_DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5, global = true,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub db_acquire_timeout_secs: u64,
     /// Hourly request limit per token given to organizations when they are created.
     #[arg(long, env = "APPDECK_RATE_LIMIT_PER_HOUR", default_value_t = 1000, global = true,
           value_parser = clap::value_parser!(i64).range(1..))]
@@ -80,6 +91,13 @@ pub enum LogFormat {
 }
 
 impl Config {
+    pub fn pool_settings(&self) -> PoolSettings {
+        PoolSettings {
+            max_connections: self.db_max_connections,
+            acquire_timeout: Duration::from_secs(self.db_acquire_timeout_secs),
+        }
+    }
+
     /// The settings a test or embedding program starts from: every default,
     /// with the given database.
     pub fn with_database_url(database_url: impl Into<String>) -> Self {

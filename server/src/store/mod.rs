@@ -1,9 +1,12 @@
 //! The persistence seam: handlers talk to `dyn Store`, one implementation per
 //! database backend. SQL lives only below this module.
 
+#[macro_use]
+mod sql;
+mod postgres;
 mod sqlite;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -16,6 +19,7 @@ use crate::domain::{
     token::{NewToken, Token, TokenGrant, UpdateApiTokenRequest},
 };
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +36,14 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How a store's connection pool behaves.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    /// How long a request waits for a connection before it is answered 503.
+    pub acquire_timeout: Duration,
+}
 
 /// The connection pool, as `/metrics` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,11 +117,13 @@ pub trait Store: Send + Sync {
     async fn delete_app(&self, organization_id: Uuid, id: Uuid) -> StoreResult<bool>;
 }
 
-/// Opens the store `database_url` names. Only `sqlite:` is supported so far.
-pub async fn connect(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
+/// Opens the store `database_url` names: `sqlite:` or `postgres:`.
+pub async fn connect(database_url: &str, settings: PoolSettings) -> anyhow::Result<Arc<dyn Store>> {
     if database_url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(database_url).await?))
+        Ok(Arc::new(SqliteStore::connect(database_url, settings).await?))
+    } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
+        Ok(Arc::new(PostgresStore::connect(database_url, settings)?))
     } else {
-        anyhow::bail!("DATABASE_URL must start with `sqlite:`; other databases are not supported yet")
+        anyhow::bail!("DATABASE_URL must start with `sqlite:` or `postgres:`")
     }
 }

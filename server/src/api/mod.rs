@@ -187,15 +187,19 @@ impl HttpSettings {
     }
 }
 
-/// The whole service: the API (each `/v1` route behind `auth::authenticate`),
-/// the spec and Swagger UI, probes and metrics, and the layers every
-/// request passes: request id, tracing, CORS, timeout, compression,
+/// The whole service: the API (each `/v1` route behind `auth::authenticate`
+/// and a timeout), the spec and Swagger UI, probes and metrics, and the
+/// layers every request passes: request id, tracing, CORS, compression,
 /// panics, body limit, metrics.
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     let (api_router, _) = api_routes().split_for_parts();
     let request_id_header = HeaderName::from_static(REQUEST_ID_HEADER);
     let timeout = settings.request_timeout;
+    // The timeout sits inside `authenticate`, so a timed-out request still
+    // gets the rate-limit headers of the allowance it used, and inside
+    // `observe`, so it is counted.
     let router = api_router
+        .route_layer(middleware::from_fn(move |request: Request, next: Next| enforce_timeout(timeout, request, next)))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .merge(operations::router())
         .merge(spec::router())
@@ -205,8 +209,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .with_state(state)
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(CompressionLayer::new())
-        .layer(middleware::from_fn(move |request: Request, next: Next| enforce_timeout(timeout, request, next)));
+        .layer(CompressionLayer::new());
     let router = match cors_layer(&settings.cors_allowed_origins) {
         Some(cors) => router.layer(cors),
         None => router,

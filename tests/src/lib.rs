@@ -257,3 +257,17 @@ pub fn api_token_request_from(body: serde_json::Value) -> types::CreateApiTokenR
 pub fn api_token_update_from(body: serde_json::Value) -> types::UpdateApiTokenRequest {
     serde_json::from_value(body).expect("the JSON is a valid UpdateApiTokenRequest")
 }
+
+impl TestApp {
+    /// The SQLite file the server keeps its data in, for a test that opens
+    /// its own connection to it (to hold a lock, say).
+    pub fn database_path(&self) -> std::path::PathBuf {
+        self.database_dir().join("appdeck.db")
+    }
+}
+
+/// The value of header `name` as an unsigned integer, or `None` when it is
+/// absent or not a number.
+pub fn header_number(headers: &reqwest::header::HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}

@@ -4,7 +4,7 @@ use std::{net::SocketAddr, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::store::PoolSettings;
+use crate::{rate_limit::redis::FailureMode, store::PoolSettings};
 
 #[derive(Debug, Parser)]
 #[command(name = "appdeck-server", version, about = "The appdeck App Management API server")]
@@ -50,6 +50,17 @@ pub struct Config {
     /// `postgres://USER@HOST/DATABASE`.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://./appdeck.db", global = true, hide_env_values = true)]
     pub database_url: String,
+    /// Redis, to share rate limits between instances, such as
+    /// `redis://127.0.0.1:6379`. Unset: limits are kept in this process.
+    #[arg(long, env = "REDIS_URL", global = true, hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// What to do when Redis does not answer: `open` lets requests through
+    /// unlimited, `closed` refuses them with 503. Either way it is logged and counted.
+    #[arg(long, env = "APPDECK_REDIS_FAILURE_MODE", value_enum, default_value_t = FailureMode::Open, global = true)]
+    pub redis_failure_mode: FailureMode,
+    /// Prefix of every Redis key, so deployments can share one Redis.
+    #[arg(long, env = "APPDECK_REDIS_KEY_PREFIX", default_value = "appdeck:", global = true)]
+    pub redis_key_prefix: String,
     /// Most database connections this instance opens.
     #[arg(long, env = "APPDECK_DB_MAX_CONNECTIONS", default_value_t = 10, global = true,
           value_parser = clap::value_parser!(u32).range(1..))]

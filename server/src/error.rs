@@ -59,6 +59,9 @@ pub enum ApiError {
     /// The token used its hourly allowance; retry after the duration.
     #[error("This token has used its {limit} requests for the hour, try again later")]
     RateLimited { retry_after: Duration, limit: u32 },
+    /// The shared rate-limit store did not answer and the server fails closed.
+    #[error("Rate limiting is unavailable, try again later")]
+    LimitStoreUnavailable,
     /// The request took longer than the server allows; its work was abandoned.
     #[error("The request took too long and was abandoned, try again")]
     RequestTimeout,
@@ -85,7 +88,9 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyFailedAuthentications(_) | Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::DatabaseUnavailable | Self::RequestTimeout => StatusCode::SERVICE_UNAVAILABLE,
+            Self::DatabaseUnavailable | Self::RequestTimeout | Self::LimitStoreUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -103,6 +108,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooManyFailedAuthentications(_) | Self::RateLimited { .. } => "rate_limited",
             Self::RequestTimeout => "request_timeout",
+            Self::LimitStoreUnavailable => "rate_limit_unavailable",
             Self::DatabaseUnavailable => "database_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -175,7 +181,7 @@ const ERROR_STATUSES: [(StatusCode, &str); 10] = [
     (StatusCode::INTERNAL_SERVER_ERROR, "Something failed on the server; the detail is in its logs"),
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        "The database cannot be reached, or the request took longer than the server allows",
+        "The database or the rate-limit store cannot be reached, or the request took too long",
     ),
 ];
 

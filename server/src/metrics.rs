@@ -45,6 +45,7 @@ pub struct Metrics {
     rate_limited: Family<RateLimitLabels, Counter>,
     pool_connections: Gauge,
     pool_idle_connections: Gauge,
+    limit_store_errors: Counter,
 }
 
 fn latency_histogram() -> Histogram {
@@ -69,7 +70,13 @@ impl Default for Metrics {
         registry.register("db_pool_connections", "Open database connections", pool_connections.clone());
         let pool_idle_connections = Gauge::default();
         registry.register("db_pool_idle_connections", "Idle database connections", pool_idle_connections.clone());
-        Self { registry, requests, latency, rate_limited, pool_connections, pool_idle_connections }
+        let limit_store_errors = Counter::default();
+        registry.register(
+            "limit_store_errors",
+            "Times the shared rate-limit store (Redis) did not answer",
+            limit_store_errors.clone(),
+        );
+        Self { registry, requests, latency, rate_limited, pool_connections, pool_idle_connections, limit_store_errors }
     }
 }
 
@@ -82,6 +89,10 @@ impl Metrics {
 
     pub fn count_rate_limited(&self, reason: RateLimitReason) {
         self.rate_limited.get_or_create(&RateLimitLabels { reason }).inc();
+    }
+
+    pub fn count_limit_store_error(&self) {
+        self.limit_store_errors.inc();
     }
 
     /// The text exposition of every metric, with the pool read now.

@@ -9,11 +9,11 @@ use tokio::net::TcpListener;
 
 use crate::{
     api::{self, HttpSettings},
-    auth::FailedAuthLimiter,
+    auth::{FailedAuthLimit, FailedAuthLimiter},
     config::Config,
     metrics::Metrics,
     provisioning,
-    rate_limit::InProcessRateLimiter,
+    rate_limit::{InProcessRateLimiter, RateLimiter, redis::RedisLimits},
     state::AppState,
     store::Store,
 };
@@ -31,12 +31,27 @@ impl Application {
             .await
             .with_context(|| format!("APPDECK_BIND: cannot listen on {}", config.bind))?;
         let address = listener.local_addr().context("read the bound address")?;
-        let state = AppState {
-            store,
-            failed_auth: Arc::new(FailedAuthLimiter::new(config.auth_failures_per_minute)),
-            rate_limiter: Arc::new(InProcessRateLimiter::default()),
-            metrics: Arc::new(Metrics::default()),
+        let metrics = Arc::new(Metrics::default());
+        let (rate_limiter, failed_auth): (Arc<dyn RateLimiter>, Arc<dyn FailedAuthLimit>) = match &config.redis_url {
+            Some(redis_url) => {
+                let limits = RedisLimits::connect(
+                    redis_url,
+                    config.redis_key_prefix.clone(),
+                    config.redis_failure_mode,
+                    config.auth_failures_per_minute,
+                    metrics.clone(),
+                )
+                .await
+                .context("REDIS_URL: cannot connect to Redis")?;
+                let limits = Arc::new(limits);
+                (limits.clone(), limits)
+            }
+            None => (
+                Arc::new(InProcessRateLimiter::default()),
+                Arc::new(FailedAuthLimiter::new(config.auth_failures_per_minute)),
+            ),
         };
+        let state = AppState { store, failed_auth, rate_limiter, metrics };
         let router = api::router(state, &HttpSettings::from_config(config)?);
         Ok(Self { listener, router, address })
     }

@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use crate::{auth::FailedAuthLimiter, metrics::Metrics, rate_limit::RateLimiter, store::Store};
+use crate::{auth::FailedAuthLimit, metrics::Metrics, rate_limit::RateLimiter, store::Store};
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Failed authentications per client address, to slow token guessing.
-    pub failed_auth: Arc<FailedAuthLimiter>,
+    pub failed_auth: Arc<dyn FailedAuthLimit>,
     /// Each token's hourly request allowance.
     pub rate_limiter: Arc<dyn RateLimiter>,
     pub metrics: Arc<Metrics>,

@@ -1,5 +1,9 @@
 //! Helpers for the end-to-end tests: `spawn_app` starts the real server
-//! in-process on port 0 with a fresh SQLite database and hands back clients.
+//! in-process on port 0 with a fresh database and hands back clients.
+//! SQLite by default; PostgreSQL and Redis when `TEST_DATABASE_URL` and
+//! `TEST_REDIS_URL` are set (see `backend`).
+
+pub mod backend;
 
 use std::sync::Arc;
 
@@ -22,8 +26,8 @@ pub struct TestApp {
     pub client: Client,
     /// A plain HTTP client for what the generated client cannot send.
     pub http: reqwest::Client,
-    /// Removed, with the database, when the test ends.
-    database_dir: tempfile::TempDir,
+    /// Removed when the test ends.
+    pub database: backend::TestDatabase,
 }
 
 /// Starts a server on a fresh database. Logs print only when `TEST_LOG` is set.
@@ -38,10 +42,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         appdeck_server::telemetry::init(appdeck_server::config::LogFormat::Text);
     }
-    let database_dir = tempfile::tempdir().expect("create a temporary directory");
-    let database_url = format!("sqlite://{}", database_dir.path().join("appdeck.db").display());
-    let mut config = Config::with_database_url(database_url);
+    let database = backend::TestDatabase::create().await;
+    let mut config = Config::with_database_url(database.url());
     config.bind = "127.0.0.1:0".parse().expect("a valid socket address");
+    if let Some((redis_url, key_prefix)) = backend::test_redis() {
+        config.redis_url = Some(redis_url);
+        config.redis_key_prefix = key_prefix;
+    }
     configure(&mut config);
 
     let store = startup::open_store(&config).await.expect("open and migrate the test database");
@@ -60,7 +67,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         organization_id: organization.id,
         admin_token: admin.secret,
         http: reqwest::Client::new(),
-        database_dir,
+        database,
     }
 }
 
@@ -234,12 +241,6 @@ impl TestApp {
 }
 
 impl TestApp {
-    /// The directory that holds the test database: the SQLite file and,
-    /// while the server runs, its `-wal` and `-shm` files.
-    pub fn database_dir(&self) -> &std::path::Path {
-        self.database_dir.path()
-    }
-
     /// Creates an API token through the API with the admin client; panics
     /// unless it succeeds. `role` is `admin`, `developer` or `ci`.
     pub async fn create_api_token(&self, label: &str, role: &str) -> types::CreatedApiTokenResponse {
@@ -258,16 +259,63 @@ pub fn api_token_update_from(body: serde_json::Value) -> types::UpdateApiTokenRe
     serde_json::from_value(body).expect("the JSON is a valid UpdateApiTokenRequest")
 }
 
-impl TestApp {
-    /// The SQLite file the server keeps its data in, for a test that opens
-    /// its own connection to it (to hold a lock, say).
-    pub fn database_path(&self) -> std::path::PathBuf {
-        self.database_dir().join("appdeck.db")
-    }
-}
-
 /// The value of header `name` as an unsigned integer, or `None` when it is
 /// absent or not a number.
 pub fn header_number(headers: &reqwest::header::HeaderMap, name: &str) -> Option<u64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// Several instances of the server sharing one PostgreSQL schema and one
+/// Redis key space, as behind a load balancer.
+pub struct Instances {
+    /// Each instance's `http://127.0.0.1:PORT`.
+    pub addresses: Vec<String>,
+    pub organization_id: Uuid,
+    pub admin_token: String,
+    pub store: Arc<dyn Store>,
+    pub http: reqwest::Client,
+    pub database: backend::TestDatabase,
+}
+
+/// Starts `count` instances on PostgreSQL and Redis; panics, saying what is
+/// missing, when `TEST_DATABASE_URL` or `TEST_REDIS_URL` is not set (the
+/// tests that call this are `#[ignore]`d, and `cargo xtask test` runs them).
+pub async fn spawn_instances(count: usize, configure: impl Fn(&mut Config)) -> Instances {
+    let database = backend::TestDatabase::create().await;
+    assert!(database.is_postgres(), "several instances need TEST_DATABASE_URL (PostgreSQL)");
+    let (redis_url, key_prefix) = backend::test_redis().expect("several instances need TEST_REDIS_URL (Redis)");
+    let mut config = Config::with_database_url(database.url());
+    config.bind = "127.0.0.1:0".parse().expect("a valid socket address");
+    config.redis_url = Some(redis_url);
+    config.redis_key_prefix = key_prefix;
+    configure(&mut config);
+
+    let store = startup::open_store(&config).await.expect("open and migrate the shared database");
+    let (organization, admin) =
+        provisioning::create_organization(store.as_ref(), "Shared org", config.rate_limit_per_hour)
+            .await
+            .expect("create the organization");
+    let mut addresses = Vec::with_capacity(count);
+    for _ in 0..count {
+        // Each instance opens its own pool, as separate processes would.
+        let instance_store = startup::open_store(&config).await.expect("open the shared database");
+        let application = startup::Application::build(&config, instance_store).await.expect("build an instance");
+        addresses.push(format!("http://{}", application.address()));
+        tokio::spawn(application.run_until_stopped(std::future::pending()));
+    }
+    Instances {
+        addresses,
+        organization_id: organization.id,
+        admin_token: admin.secret,
+        store,
+        http: reqwest::Client::new(),
+        database,
+    }
+}
+
+impl Instances {
+    /// A generated client for instance `index`, authenticated with `token`.
+    pub fn client(&self, index: usize, token: &str) -> Client {
+        Client::with_token(&self.addresses[index], token).expect("build the client")
+    }
 }

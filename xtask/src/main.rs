@@ -1,11 +1,16 @@
 //! `cargo xtask`: project automation. `cargo xtask help` lists the commands.
 
 mod spec;
+mod test_suite;
 
 use std::{fs, process::ExitCode, time::Instant};
 
 const USAGE: &str = "\
-usage: cargo xtask spec <command>
+usage: cargo xtask <command>
+
+  test            the whole test suite: on SQLite, then the end-to-end tests on
+                  PostgreSQL + Redis (TEST_DATABASE_URL, TEST_REDIS_URL; default
+                  the local servers); says what it could not run
 
   spec check      compare openapi.yaml with the document derived from the server's
                   annotations; one line per difference; exit 1 on any
@@ -24,6 +29,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
+        ["test"] => test_suite::run(),
         ["spec", "check"] => spec_check(),
         ["spec", "generate"] => spec_generate(),
         ["spec", "lint"] => spec_lint(),

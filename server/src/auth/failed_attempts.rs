@@ -16,7 +16,21 @@ use std::{
     time::{Duration, Instant},
 };
 
-const WINDOW: Duration = Duration::from_secs(60);
+use async_trait::async_trait;
+
+use crate::rate_limit::LimitStoreUnavailable;
+
+/// The seam for where failures are counted: this process's memory, or a
+/// store shared by every instance (`rate_limit::redis`).
+#[async_trait]
+pub trait FailedAuthLimit: Send + Sync {
+    /// `Some(wait)` while `address` has used up its allowance.
+    async fn check(&self, address: IpAddr) -> Result<Option<Duration>, LimitStoreUnavailable>;
+    /// Counts a failed authentication from `address`.
+    async fn record_failure(&self, address: IpAddr);
+}
+
+pub const WINDOW: Duration = Duration::from_secs(60);
 /// Addresses tracked before the idle ones are forgotten in one sweep.
 const TRACKED_ADDRESSES_BEFORE_SWEEP: usize = 10_000;
 
@@ -31,25 +45,26 @@ impl FailedAuthLimiter {
     pub fn new(failures_per_minute: u32) -> Self {
         Self { allowance: failures_per_minute.max(1) as usize, failures: Mutex::default() }
     }
+}
 
-    /// `Err(wait)` while `address` has used up its allowance.
-    pub fn check(&self, address: IpAddr) -> Result<(), Duration> {
+#[async_trait]
+impl FailedAuthLimit for FailedAuthLimiter {
+    async fn check(&self, address: IpAddr) -> Result<Option<Duration>, LimitStoreUnavailable> {
         let now = Instant::now();
         let mut failures = self.failures.lock().expect("the failure map is never poisoned");
-        let Some(times) = failures.get_mut(&address) else { return Ok(()) };
+        let Some(times) = failures.get_mut(&address) else { return Ok(None) };
         forget_old(times, now);
         if times.len() >= self.allowance {
             let oldest = *times.front().expect("a full allowance has a first failure");
-            return Err((oldest + WINDOW).saturating_duration_since(now));
+            return Ok(Some((oldest + WINDOW).saturating_duration_since(now)));
         }
         if times.is_empty() {
             failures.remove(&address);
         }
-        Ok(())
+        Ok(None)
     }
 
-    /// Counts a failed authentication from `address`.
-    pub fn record_failure(&self, address: IpAddr) {
+    async fn record_failure(&self, address: IpAddr) {
         let now = Instant::now();
         let mut failures = self.failures.lock().expect("the failure map is never poisoned");
         let times = failures.entry(address).or_default();
@@ -74,18 +89,18 @@ fn forget_old(times: &mut VecDeque<Instant>, now: Instant) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn an_address_is_refused_once_its_allowance_is_used_and_others_are_not() {
+    #[tokio::test]
+    async fn an_address_is_refused_once_its_allowance_is_used_and_others_are_not() {
         let limiter = FailedAuthLimiter::new(3);
         let guesser: IpAddr = "192.0.2.1".parse().unwrap();
         let bystander: IpAddr = "192.0.2.2".parse().unwrap();
         for attempt in 1..=3 {
-            assert!(limiter.check(guesser).is_ok(), "attempt {attempt} is within the allowance");
-            limiter.record_failure(guesser);
+            assert_eq!(limiter.check(guesser).await, Ok(None), "attempt {attempt} is within the allowance");
+            limiter.record_failure(guesser).await;
         }
-        let wait = limiter.check(guesser).expect_err("the fourth attempt is refused before it is checked");
+        let wait = limiter.check(guesser).await.unwrap().expect("the fourth attempt is refused before it is checked");
         assert!(wait > Duration::ZERO && wait <= WINDOW, "{wait:?}");
-        assert!(limiter.check(bystander).is_ok());
+        assert_eq!(limiter.check(bystander).await, Ok(None));
     }
 
     #[test]

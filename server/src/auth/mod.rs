@@ -5,7 +5,7 @@
 mod failed_attempts;
 mod token_format;
 
-pub use failed_attempts::FailedAuthLimiter;
+pub use failed_attempts::{FailedAuthLimit, FailedAuthLimiter, WINDOW as FAILED_AUTH_WINDOW};
 pub use token_format::{IssuedToken, TOKEN_PREFIX, hash_token, is_well_formed, issue_token};
 
 use std::{
@@ -26,6 +26,7 @@ use crate::{
     domain::token::{Token, TokenRole, TokenStatus},
     error::ApiError,
     metrics::RateLimitReason,
+    rate_limit::LimitStoreUnavailable,
     state::AppState,
 };
 
@@ -80,7 +81,10 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
         Err(error) => return error.into_response(),
     };
     tracing::Span::current().record("token_id", tracing::field::display(caller.token.id));
-    let decision = state.rate_limiter.hit(caller.token.id, caller.rate_limit_per_hour).await;
+    let decision = match state.rate_limiter.hit(caller.token.id, caller.rate_limit_per_hour).await {
+        Ok(decision) => decision,
+        Err(LimitStoreUnavailable) => return ApiError::LimitStoreUnavailable.into_response(),
+    };
     let mut response = if decision.allowed {
         request.extensions_mut().insert(caller);
         next.run(request).await
@@ -96,7 +100,9 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
 /// missing, malformed, unknown, revoked or expired token (401) and a
 /// disabled one (403).
 async fn identify(headers: &HeaderMap, address: IpAddr, state: &AppState) -> Result<Caller, ApiError> {
-    if let Err(wait) = state.failed_auth.check(address) {
+    let refused_for =
+        state.failed_auth.check(address).await.map_err(|LimitStoreUnavailable| ApiError::LimitStoreUnavailable)?;
+    if let Some(wait) = refused_for {
         state.metrics.count_rate_limited(RateLimitReason::FailedAuthentication);
         return Err(ApiError::TooManyFailedAuthentications(wait));
     }
@@ -105,7 +111,7 @@ async fn identify(headers: &HeaderMap, address: IpAddr, state: &AppState) -> Res
     ))?;
     let result = look_up(presented, state).await;
     if matches!(result, Err(ApiError::Unauthorized(_))) {
-        state.failed_auth.record_failure(address);
+        state.failed_auth.record_failure(address).await;
     }
     result
 }

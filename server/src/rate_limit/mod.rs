@@ -1,6 +1,6 @@
 //! The per-token hourly request limit. `RateLimiter` is the seam: the
-//! in-process limiter here serves one instance; a shared store (Redis) can
-//! stand behind the same trait for several.
+//! in-process limiter here serves one instance; `redis::RedisLimits` stands
+//! behind the same trait for several.
 //!
 //! The limit is a GCRA (generic cell rate algorithm), as governor
 //! implements it: an allowance of `limit` requests that refills evenly over
@@ -42,6 +42,17 @@ pub struct RateLimitDecision {
 }
 
 impl RateLimitDecision {
+    /// What a request is told when the limit could not be counted (fail-open).
+    pub fn unlimited(limit: u32) -> Self {
+        Self {
+            allowed: true,
+            limit,
+            remaining: limit,
+            reset_at: unix_seconds_after(Duration::ZERO),
+            retry_after: Duration::ZERO,
+        }
+    }
+
     /// Sets `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`.
     pub fn write_headers(&self, headers: &mut HeaderMap) {
         let pairs = [
@@ -55,10 +66,16 @@ impl RateLimitDecision {
     }
 }
 
+pub mod redis;
+
+/// A shared limit store that did not answer, in fail-closed mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitStoreUnavailable;
+
 #[async_trait]
 pub trait RateLimiter: Send + Sync {
     /// Counts one request of `token_id`, whose organization allows `limit_per_hour`.
-    async fn hit(&self, token_id: Uuid, limit_per_hour: u32) -> RateLimitDecision;
+    async fn hit(&self, token_id: Uuid, limit_per_hour: u32) -> Result<RateLimitDecision, LimitStoreUnavailable>;
 }
 
 type KeyedGovernor = Governor<Uuid, DefaultKeyedStateStore<Uuid>, DefaultClock, StateInformationMiddleware>;
@@ -88,7 +105,7 @@ impl InProcessRateLimiter {
 
 #[async_trait]
 impl RateLimiter for InProcessRateLimiter {
-    async fn hit(&self, token_id: Uuid, limit_per_hour: u32) -> RateLimitDecision {
+    async fn hit(&self, token_id: Uuid, limit_per_hour: u32) -> Result<RateLimitDecision, LimitStoreUnavailable> {
         let limit = NonZeroU32::new(limit_per_hour).unwrap_or(NonZeroU32::MIN);
         let governor = self.governor_for(limit);
         let refill_every = HOUR / limit.get();
@@ -117,12 +134,12 @@ impl RateLimiter for InProcessRateLimiter {
         if governor.len() > TRACKED_TOKENS_BEFORE_SWEEP {
             governor.retain_recent();
         }
-        decision
+        Ok(decision)
     }
 }
 
 /// Unix time `delay` from now, rounded up to a whole second.
-fn unix_seconds_after(delay: Duration) -> u64 {
+pub(crate) fn unix_seconds_after(delay: Duration) -> u64 {
     let moment = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default() + delay;
     moment.as_secs() + u64::from(moment.subsec_nanos() > 0)
 }
@@ -136,22 +153,22 @@ mod tests {
         let limiter = InProcessRateLimiter::default();
         let (token, other) = (Uuid::now_v7(), Uuid::now_v7());
         for expected_remaining in (0..3).rev() {
-            let decision = limiter.hit(token, 3).await;
+            let decision = limiter.hit(token, 3).await.unwrap();
             assert!(decision.allowed);
             assert_eq!((decision.limit, decision.remaining), (3, expected_remaining));
         }
-        let refused = limiter.hit(token, 3).await;
+        let refused = limiter.hit(token, 3).await.unwrap();
         assert!(!refused.allowed);
         assert_eq!(refused.remaining, 0);
         assert!(refused.retry_after > Duration::ZERO && refused.retry_after <= Duration::from_secs(1200));
-        assert!(limiter.hit(other, 3).await.allowed);
+        assert!(limiter.hit(other, 3).await.unwrap().allowed);
     }
 
     #[tokio::test]
     async fn reset_is_when_the_whole_allowance_is_back() {
         let limiter = InProcessRateLimiter::default();
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
-        let decision = limiter.hit(Uuid::now_v7(), 1000).await;
+        let decision = limiter.hit(Uuid::now_v7(), 1000).await.unwrap();
         // One request used: back after one refill interval of 3.6 s.
         assert!(decision.reset_at >= now + 3 && decision.reset_at <= now + 5, "{decision:?}");
     }

@@ -3,10 +3,9 @@
 //! `X-Request-Id` echo.
 
 use appdeck_server::domain::token::TokenRole;
-use appdeck_tests::{TestApp, header_number, header_text, read_error, spawn_app, spawn_app_with};
+use appdeck_tests::{TestApp, backend::WriteLock, header_number, header_text, read_error, spawn_app, spawn_app_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::{Connection, sqlite::SqliteConnectOptions};
 use uuid::Uuid;
 
 const ALLOWED_ORIGIN: &str = "https://app.example.com";
@@ -301,22 +300,13 @@ async fn metrics_report_the_database_pool() {
 
 // Request timeout.
 
-/// Makes every write of `app` wait: after a first request (which records
+/// Makes every write of apps wait: after a first request (which records
 /// the token's `last_used_at`, so authentication needs no write), another
-/// connection takes the database's write lock. The server waits for it up
-/// to its 5 s busy timeout, longer than a 1 s request timeout.
-async fn hold_the_write_lock(app: &TestApp) -> sqlx::SqliteConnection {
+/// connection takes the lock app writes need. The server waits for it
+/// longer than a 1 s request timeout.
+async fn hold_the_write_lock(app: &TestApp) -> WriteLock {
     app.client.get_current_token().await.expect("the token works");
-    let options = SqliteConnectOptions::new().filename(app.database_path());
-    let mut lock = sqlx::SqliteConnection::connect_with(&options).await.expect("open the test database");
-    sqlx::query("BEGIN EXCLUSIVE").execute(&mut lock).await.expect("take the write lock");
-    lock
-}
-
-/// Gives the write lock back and closes its connection.
-async fn release(mut lock: sqlx::SqliteConnection) {
-    sqlx::query("ROLLBACK").execute(&mut lock).await.expect("release the write lock");
-    lock.close().await.expect("close the lock connection");
+    app.database.lock_app_writes().await
 }
 
 #[tokio::test]
@@ -339,7 +329,7 @@ async fn write_that_outlasts_the_request_timeout_returns_503_request_timeout_and
     let reply = read_error(response).await;
     assert_eq!((reply.status, reply.code.as_str()), (StatusCode::SERVICE_UNAVAILABLE, "request_timeout"), "{reply:?}");
     assert_eq!(reply.request_id, request_id);
-    release(lock).await;
+    lock.release().await;
     let listed = app.client.list_apps(None, None, None, None).await.expect("the server still answers");
     assert!(listed.into_inner().apps.is_empty(), "the abandoned create left an app");
     let created = app.create_app_named("After").await;
@@ -364,7 +354,7 @@ async fn request_timeout_answer_carries_the_rate_limit_headers_of_the_request_it
     // Assert
     let status = response.status();
     let headers = response.headers().clone();
-    release(lock).await;
+    lock.release().await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     let next = app.client.list_apps(None, None, None, None).await.expect("the server still answers");
     let next_remaining = header_number(next.headers(), "x-ratelimit-remaining").expect("a 200 has the headers");

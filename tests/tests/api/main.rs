@@ -8,6 +8,7 @@ mod apps_update;
 mod auth;
 mod errors;
 mod http_layers;
+mod instances;
 mod isolation;
 mod organization;
 mod pagination;

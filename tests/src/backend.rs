@@ -1,0 +1,156 @@
+//! Where a test's data lives: a fresh SQLite file by default, or, when
+//! `TEST_DATABASE_URL` names a PostgreSQL database, a fresh schema in it,
+//! dropped when the test ends. `TEST_REDIS_URL` puts the rate limits in
+//! Redis, under a key prefix of their own.
+
+use sqlx::Connection;
+use uuid::Uuid;
+
+/// A test's database, removed when dropped.
+pub enum TestDatabase {
+    Sqlite(tempfile::TempDir),
+    Postgres { admin_url: String, schema: String },
+}
+
+impl TestDatabase {
+    /// A new, empty database on the backend the environment asks for.
+    pub async fn create() -> Self {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let schema = format!("test_{}", Uuid::now_v7().simple());
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                    .execute(&mut admin)
+                    .await
+                    .expect("create the test schema");
+                Self::Postgres { admin_url, schema }
+            }
+            _ => Self::Sqlite(tempfile::tempdir().expect("create a temporary directory")),
+        }
+    }
+
+    /// The `DATABASE_URL` the server is given.
+    pub fn url(&self) -> String {
+        match self {
+            Self::Sqlite(directory) => format!("sqlite://{}", directory.path().join("appdeck.db").display()),
+            Self::Postgres { admin_url, schema } => {
+                let separator = if admin_url.contains('?') { '&' } else { '?' };
+                format!("{admin_url}{separator}options=-c%20search_path%3D{schema}")
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres { .. })
+    }
+
+    /// Everything the backend keeps, as bytes: the SQLite files, or every
+    /// row of every table of the schema as text. For tests that search
+    /// stored data for what must never be there.
+    pub async fn stored_data(&self) -> Vec<(String, Vec<u8>)> {
+        match self {
+            Self::Sqlite(directory) => std::fs::read_dir(directory.path())
+                .expect("list the database directory")
+                .map(|entry| {
+                    let entry = entry.expect("read a directory entry");
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    let bytes = std::fs::read(entry.path()).unwrap_or_else(|error| panic!("read {name}: {error}"));
+                    (name, bytes)
+                })
+                .collect(),
+            Self::Postgres { admin_url, schema } => {
+                let mut connection = sqlx::PgConnection::connect(admin_url).await.expect("connect to the database");
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
+                )
+                .bind(schema)
+                .fetch_all(&mut connection)
+                .await
+                .expect("list the tables");
+                let mut data = Vec::new();
+                for table in tables {
+                    let sql = format!("SELECT row_to_json(t)::text FROM {schema}.\"{table}\" t");
+                    let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                        .fetch_all(&mut connection)
+                        .await
+                        .expect("read the table");
+                    data.push((table, rows.join("\n").into_bytes()));
+                }
+                data
+            }
+        }
+    }
+
+    /// Takes the lock every write to `apps` needs, on another connection,
+    /// until `WriteLock::release`.
+    pub async fn lock_app_writes(&self) -> WriteLock {
+        match self {
+            Self::Sqlite(directory) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(directory.path().join("appdeck.db"));
+                let mut connection =
+                    sqlx::SqliteConnection::connect_with(&options).await.expect("open the test database");
+                sqlx::query("BEGIN EXCLUSIVE").execute(&mut connection).await.expect("take the write lock");
+                WriteLock::Sqlite(connection)
+            }
+            Self::Postgres { schema, .. } => {
+                let mut connection = sqlx::PgConnection::connect(&self.url()).await.expect("connect to the database");
+                sqlx::query("BEGIN").execute(&mut connection).await.expect("begin");
+                sqlx::query(sqlx::AssertSqlSafe(format!("LOCK TABLE {schema}.apps IN EXCLUSIVE MODE")))
+                    .execute(&mut connection)
+                    .await
+                    .expect("take the write lock");
+                WriteLock::Postgres(connection)
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Self::Postgres { admin_url, schema } = self else { return };
+        let (admin_url, schema, name) = (admin_url.clone(), schema.clone(), schema.clone());
+        // Drop runs inside the test's runtime, which cannot block on a future:
+        // the schema is dropped from a thread with a runtime of its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+            runtime.block_on(async {
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut admin).await?;
+                Ok::<(), sqlx::Error>(())
+            })
+        })
+        .join();
+        if let Ok(Err(error)) = dropped {
+            eprintln!("could not drop the test schema {name}: {error}");
+        }
+    }
+}
+
+/// A lock held on another connection; writes wait for it.
+pub enum WriteLock {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl WriteLock {
+    /// Gives the lock back and closes its connection.
+    pub async fn release(self) {
+        match self {
+            Self::Sqlite(mut connection) => {
+                sqlx::query("ROLLBACK").execute(&mut connection).await.expect("release the lock");
+                connection.close().await.expect("close the lock connection");
+            }
+            Self::Postgres(mut connection) => {
+                sqlx::query("ROLLBACK").execute(&mut connection).await.expect("release the lock");
+                connection.close().await.expect("close the lock connection");
+            }
+        }
+    }
+}
+
+/// Redis for the rate limits when `TEST_REDIS_URL` is set: the URL and a key
+/// prefix no other test uses.
+pub fn test_redis() -> Option<(String, String)> {
+    let url = std::env::var("TEST_REDIS_URL").ok().filter(|url| !url.is_empty())?;
+    Some((url, format!("appdeck-test:{}:", Uuid::now_v7().simple())))
+}

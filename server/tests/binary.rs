@@ -16,14 +16,48 @@ fn database_url(directory: &Path) -> String {
     format!("sqlite://{}", directory.join("appdeck.db").display())
 }
 
-/// Runs the binary to completion with `DATABASE_URL` set to a database in `directory`.
-fn run(directory: &Path, args: &[&str]) -> Output {
+/// Runs the binary to completion on the database `database_url` names.
+fn run(database_url: &str, args: &[&str]) -> Output {
     Command::new(BINARY)
         .args(args)
         .env_clear()
-        .env("DATABASE_URL", database_url(directory))
+        .env("DATABASE_URL", database_url)
+        // Organizations made here allow more than the tests send.
+        .env("APPDECK_RATE_LIMIT_PER_HOUR", "1000000")
         .output()
         .expect("the binary runs")
+}
+
+/// A fresh schema in the PostgreSQL database `TEST_DATABASE_URL` names, and
+/// the URL that makes it the server's; dropped with the guard.
+struct PostgresSchema {
+    admin_url: String,
+    schema: String,
+}
+
+impl PostgresSchema {
+    async fn create() -> Self {
+        use sqlx::Connection;
+        let admin_url = std::env::var("TEST_DATABASE_URL").expect("this test needs TEST_DATABASE_URL (PostgreSQL)");
+        let schema = format!("binary_{}", uuid::Uuid::now_v7().simple());
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut admin).await.unwrap();
+        Self { admin_url, schema }
+    }
+
+    fn url(&self) -> String {
+        let separator = if self.admin_url.contains('?') { '&' } else { '?' };
+        format!("{}{separator}options=-c%20search_path%3D{}", self.admin_url, self.schema)
+    }
+
+    async fn drop_schema(self) {
+        use sqlx::Connection;
+        let mut admin = sqlx::PgConnection::connect(&self.admin_url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {} CASCADE", self.schema)))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
 }
 
 fn is_token(text: &str) -> bool {
@@ -38,11 +72,11 @@ struct Server {
 }
 
 impl Server {
-    fn start(directory: &Path) -> Self {
+    fn start(database_url: &str) -> Self {
         let mut child = Command::new(BINARY)
             .arg("serve")
             .env_clear()
-            .env("DATABASE_URL", database_url(directory))
+            .env("DATABASE_URL", database_url)
             .env("APPDECK_BIND", "127.0.0.1:0")
             .env("APPDECK_LOG_FORMAT", "json")
             .env("RUST_LOG", "trace")
@@ -71,11 +105,15 @@ impl Server {
         self.stderr.lock().expect("the stderr buffer is not poisoned").join("\n")
     }
 
+    fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args([signal, &pid]).status().expect("kill runs");
+        assert!(sent.success());
+    }
+
     /// Sends SIGTERM and waits for the exit status.
     fn terminate(mut self) -> (std::process::ExitStatus, String) {
-        let pid = self.child.id().to_string();
-        let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
-        assert!(killed.success());
+        self.signal("-TERM");
         let status = self.child.wait().expect("serve exits");
         // The reader thread ends with the pipe; give it a moment to hand over the last lines.
         thread::sleep(Duration::from_millis(100));
@@ -100,7 +138,7 @@ fn org_create_prints_the_first_admin_token_alone_on_stdout() {
     let directory = tempfile::tempdir().unwrap();
 
     // Act
-    let output = run(directory.path(), &["org", "create", "--name", "Acme"]);
+    let output = run(&database_url(directory.path()), &["org", "create", "--name", "Acme"]);
 
     // Assert
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -113,7 +151,7 @@ fn org_create_prints_the_first_admin_token_alone_on_stdout() {
 fn bad_configuration_stops_with_one_line_naming_the_setting() {
     let directory = tempfile::tempdir().unwrap();
 
-    let bad_bind = run(directory.path(), &["--bind", "nowhere", "serve"]);
+    let bad_bind = run(&database_url(directory.path()), &["--bind", "nowhere", "serve"]);
     let stderr = String::from_utf8(bad_bind.stderr).unwrap();
     assert_eq!(bad_bind.status.code(), Some(2));
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -137,7 +175,7 @@ async fn first_serve_prints_a_working_admin_token_once_and_sigterm_exits_0() {
     let directory = tempfile::tempdir().unwrap();
 
     // Act: the first start, on an empty database, then a second start.
-    let first = Server::start(directory.path());
+    let first = Server::start(&database_url(directory.path()));
     let printed: Vec<String> = first
         .stderr()
         .split_whitespace()
@@ -147,7 +185,7 @@ async fn first_serve_prints_a_working_admin_token_once_and_sigterm_exits_0() {
     assert_eq!(printed.len(), 1, "one token is printed: {printed:?}");
     let status_with_printed_token = get(&first.base_url, "/v1/me", &printed[0]).await;
     let (first_exit, _) = first.terminate();
-    let second = Server::start(directory.path());
+    let second = Server::start(&database_url(directory.path()));
     let second_stderr = second.stderr();
     let (second_exit, _) = second.terminate();
 
@@ -162,9 +200,9 @@ async fn first_serve_prints_a_working_admin_token_once_and_sigterm_exits_0() {
 async fn secrets_never_reach_the_logs_even_at_trace_level() {
     // Arrange: an organization made by the CLI, so `serve` prints no token.
     let directory = tempfile::tempdir().unwrap();
-    let created = run(directory.path(), &["org", "create", "--name", "Acme"]);
+    let created = run(&database_url(directory.path()), &["org", "create", "--name", "Acme"]);
     let admin = String::from_utf8(created.stdout).unwrap().trim().to_owned();
-    let server = Server::start(directory.path());
+    let server = Server::start(&database_url(directory.path()));
     let http = reqwest::Client::new();
     let unknown = appdeck_server::auth::issue_token().secret;
 
@@ -219,4 +257,135 @@ async fn secrets_never_reach_the_logs_even_at_trace_level() {
         assert!(!logs.contains(secret.as_str()), "a token reached the logs");
         assert!(!logs.contains(&secret[5..37]), "a token's random part reached the logs");
     }
+}
+
+/// Creates apps from several connections until the server stops answering;
+/// returns the ids of those answered 201.
+async fn create_until_the_server_is_gone(base_url: String, token: String) -> Vec<String> {
+    let http = reqwest::Client::new();
+    let mut acknowledged = Vec::new();
+    for index in 0.. {
+        let response = http
+            .post(format!("{base_url}/v1/apps"))
+            .header("X-API-Key", &token)
+            .json(&serde_json::json!({"name": format!("App {index}")}))
+            .send()
+            .await;
+        let Ok(response) = response else { break };
+        if response.status() != reqwest::StatusCode::CREATED {
+            break;
+        }
+        let Ok(body) = response.json::<serde_json::Value>().await else { break };
+        acknowledged.push(body["app"]["id"].as_str().expect("an id").to_owned());
+    }
+    acknowledged
+}
+
+/// Every app the server has, following cursors.
+async fn all_app_ids(base_url: &str, token: &str) -> std::collections::HashSet<String> {
+    let http = reqwest::Client::new();
+    let mut ids = std::collections::HashSet::new();
+    let mut cursor = String::new();
+    loop {
+        let page: serde_json::Value = http
+            .get(format!("{base_url}/v1/apps?limit=100&cursor={cursor}"))
+            .header("X-API-Key", token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.extend(page["apps"].as_array().unwrap().iter().map(|app| app["id"].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => return ids,
+        }
+    }
+}
+
+/// Kills the server with SIGKILL in the middle of a stream of creates, starts
+/// it again, and checks that every create it had answered 201 is there.
+async fn acknowledged_creates_survive_sigkill(database_url: &str) {
+    // Arrange
+    let created = run(database_url, &["org", "create", "--name", "Acme"]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let admin = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let mut server = Server::start(database_url);
+    let writers: Vec<_> =
+        (0..4).map(|_| tokio::spawn(create_until_the_server_is_gone(server.base_url.clone(), admin.clone()))).collect();
+
+    // Act
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.signal("-KILL");
+    server.child.wait().expect("the killed server is reaped");
+    let mut acknowledged = Vec::new();
+    for writer in writers {
+        acknowledged.extend(writer.await.unwrap());
+    }
+    let restarted = Server::start(database_url);
+    let stored = all_app_ids(&restarted.base_url, &admin).await;
+    let (exit, _) = restarted.terminate();
+
+    // Assert
+    assert!(!acknowledged.is_empty(), "some creates were answered before the kill");
+    let lost: Vec<&String> = acknowledged.iter().filter(|id| !stored.contains(*id)).collect();
+    assert!(lost.is_empty(), "{} of {} acknowledged creates were lost: {lost:?}", lost.len(), acknowledged.len());
+    assert!(exit.success());
+}
+
+#[tokio::test]
+async fn acknowledged_creates_survive_sigkill_on_sqlite() {
+    let directory = tempfile::tempdir().unwrap();
+    acknowledged_creates_survive_sigkill(&database_url(directory.path())).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (TEST_DATABASE_URL): cargo xtask test runs it"]
+async fn acknowledged_creates_survive_sigkill_on_postgres() {
+    let schema = PostgresSchema::create().await;
+    acknowledged_creates_survive_sigkill(&schema.url()).await;
+    schema.drop_schema().await;
+}
+
+#[tokio::test]
+async fn sigterm_finishes_the_requests_in_flight_then_exits_0() {
+    use sqlx::Connection;
+
+    // Arrange: a create that waits for a lock the test holds.
+    let directory = tempfile::tempdir().unwrap();
+    let url = database_url(directory.path());
+    let admin = String::from_utf8(run(&url, &["org", "create", "--name", "Acme"]).stdout).unwrap().trim().to_owned();
+    let mut server = Server::start(&url);
+    assert_eq!(get(&server.base_url, "/v1/me", &admin).await, reqwest::StatusCode::OK);
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(directory.path().join("appdeck.db"));
+    let mut lock = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
+    sqlx::query("BEGIN EXCLUSIVE").execute(&mut lock).await.unwrap();
+    let in_flight = tokio::spawn({
+        let base_url = server.base_url.clone();
+        let admin = admin.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{base_url}/v1/apps"))
+                .header("X-API-Key", admin)
+                .json(&serde_json::json!({"name": "In flight"}))
+                .send()
+                .await
+                .map(|response| response.status())
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Act
+    server.signal("-TERM");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let still_running = server.child.try_wait().unwrap().is_none();
+    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+    let answered = in_flight.await.unwrap();
+    let exit = server.child.wait().unwrap();
+
+    // Assert
+    assert!(still_running, "the server waits for the request in flight");
+    assert_eq!(answered.unwrap(), reqwest::StatusCode::CREATED);
+    assert!(exit.success(), "{exit:?}");
 }

@@ -154,3 +154,23 @@ pub fn test_redis() -> Option<(String, String)> {
     let url = std::env::var("TEST_REDIS_URL").ok().filter(|url| !url.is_empty())?;
     Some((url, format!("appdeck-test:{}:", Uuid::now_v7().simple())))
 }
+
+/// `url` with its host and port replaced by `address` (a proxy's, say).
+pub fn reroute(url: &str, address: std::net::SocketAddr) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
+    let (authority, path) = rest.split_once('/').expect("a URL with a path");
+    let credentials = authority.rsplit_once('@').map(|(credentials, _)| format!("{credentials}@")).unwrap_or_default();
+    format!("{scheme}://{credentials}{address}/{path}")
+}
+
+/// The socket address of the server `url` names (PostgreSQL's port by default).
+pub fn server_address(url: &str) -> std::net::SocketAddr {
+    let authority = url.split("://").nth(1).and_then(|rest| rest.split('/').next()).expect("a URL with a host");
+    let host_and_port = authority.rsplit('@').next().unwrap_or(authority);
+    let host_and_port =
+        if host_and_port.contains(':') { host_and_port.to_owned() } else { format!("{host_and_port}:5432") };
+    std::net::ToSocketAddrs::to_socket_addrs(&host_and_port)
+        .expect("resolve the database host")
+        .next()
+        .expect("an address for the database host")
+}

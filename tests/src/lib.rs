@@ -4,6 +4,7 @@
 //! `TEST_REDIS_URL` are set (see `backend`).
 
 pub mod backend;
+pub mod proxy;
 
 use std::sync::Arc;
 

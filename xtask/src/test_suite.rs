@@ -1,7 +1,7 @@
 //! `cargo xtask test`: the whole test suite, on every backend this machine
 //! has. First everything on SQLite with in-process limits, then the
-//! end-to-end tests again on PostgreSQL with Redis, including the
-//! multi-instance tests that need both.
+//! end-to-end and binary tests again on PostgreSQL with Redis, including the
+//! multi-instance and fault tests that need them.
 
 use std::{
     net::{TcpStream, ToSocketAddrs},
@@ -34,9 +34,9 @@ pub fn run() -> Result<(), String> {
         eprintln!("\n{message}\n");
         return Ok(());
     }
-    eprintln!("\n== the end-to-end tests again, on PostgreSQL and Redis\n");
+    eprintln!("\n== the end-to-end and binary tests again, on PostgreSQL and Redis\n");
     cargo(
-        &["test", "-p", "appdeck-tests", "--", "--include-ignored"],
+        &["test", "-p", "appdeck-tests", "-p", "appdeck-server", "--", "--include-ignored"],
         &[("TEST_DATABASE_URL", &database_url), ("TEST_REDIS_URL", &redis_url)],
     )
 }

@@ -7,6 +7,7 @@ mod apps_rotate_delete;
 mod apps_update;
 mod auth;
 mod errors;
+mod faults;
 mod http_layers;
 mod instances;
 mod isolation;

@@ -9,6 +9,7 @@ use crate::{
     auth::issue_token,
     domain::{
         self, ValidationError,
+        audit::AuditContext,
         organization::{Organization, validate_organization_name},
         token::{NewToken, Token, TokenRole, validate_expiry, validate_label},
     },
@@ -21,7 +22,8 @@ pub struct TokenWithSecret {
     pub secret: String,
 }
 
-/// Creates an organization and its first admin token, labelled `admin`.
+/// Creates an organization and its first admin token, labelled `admin`;
+/// the server itself is the audit actor.
 pub async fn create_organization(
     store: &dyn Store,
     name: &str,
@@ -34,7 +36,7 @@ pub async fn create_organization(
         rate_limit_per_hour,
     };
     let (new_token, secret) = new_token(organization.id, "admin", TokenRole::Admin, None, None)?;
-    let token = store.create_organization(&organization, &new_token).await?;
+    let token = store.create_organization(&organization, &new_token, &AuditContext::default()).await?;
     Ok((organization, TokenWithSecret { token, secret }))
 }
 
@@ -46,7 +48,7 @@ pub async fn create_token(
     role: TokenRole,
 ) -> StoreResult<TokenWithSecret> {
     let (new_token, secret) = new_token(organization_id, label, role, None, None)?;
-    let token = store.create_token(&new_token).await?;
+    let token = store.create_token(&new_token, &AuditContext::default()).await?;
     Ok(TokenWithSecret { token, secret })
 }
 

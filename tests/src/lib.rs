@@ -236,7 +236,7 @@ impl TestApp {
             created_at: appdeck_server::domain::now(),
             expires_at: Some(expires_at.into()),
         };
-        self.store.create_token(&token).await.expect("store the token");
+        self.store.create_token(&token, &Default::default()).await.expect("store the token");
         issued.secret
     }
 }

@@ -14,6 +14,7 @@ use crate::{
     auth::{Administer, Authorized},
     domain::{
         self,
+        audit::AuditContext,
         token::{CreateApiTokenRequest, Token, UpdateApiTokenRequest},
     },
     error::{
@@ -111,6 +112,7 @@ pub async fn list_api_tokens(
 )]
 pub async fn create_api_token(
     authorized: Authorized<Administer>,
+    audit: AuditContext,
     State(state): State<AppState>,
     ApiJson(request): ApiJson<CreateApiTokenRequest>,
 ) -> Result<(StatusCode, Json<CreatedApiTokenResponse>), ApiError> {
@@ -122,7 +124,7 @@ pub async fn create_api_token(
         Some(caller.token.id),
         request.expires_at,
     )?;
-    let token = state.store.create_token(&new_token).await?;
+    let token = state.store.create_token(&new_token, &audit).await?;
     Ok((StatusCode::CREATED, Json(CreatedApiTokenResponse { success: true, token, secret })))
 }
 
@@ -174,6 +176,7 @@ pub async fn get_api_token(
 )]
 pub async fn update_api_token(
     authorized: Authorized<Administer>,
+    audit: AuditContext,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(changes): ApiJson<UpdateApiTokenRequest>,
@@ -181,7 +184,7 @@ pub async fn update_api_token(
     let changes = changes.validated()?;
     let token = state
         .store
-        .update_token(authorized.caller.organization_id, id, changes, domain::now())
+        .update_token(authorized.caller.organization_id, id, changes, domain::now(), &audit)
         .await?
         .ok_or_else(token_not_found)?;
     Ok(Json(ApiTokenResponse { success: true, token }))
@@ -207,10 +210,11 @@ pub async fn update_api_token(
 )]
 pub async fn revoke_api_token(
     authorized: Authorized<Administer>,
+    audit: AuditContext,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<SuccessResponse>, ApiError> {
-    if state.store.revoke_token(authorized.caller.organization_id, id, domain::now()).await? {
+    if state.store.revoke_token(authorized.caller.organization_id, id, domain::now(), &audit).await? {
         Ok(Json(SuccessResponse::DONE))
     } else {
         Err(token_not_found())

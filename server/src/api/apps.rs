@@ -11,6 +11,7 @@ use crate::{
     domain::{
         self,
         app::{App, AppStatus, CreateAppRequest, Environment, UpdateAppRequest},
+        audit::AuditContext,
     },
     error::{ApiError, ApiJson, ApiPath, ApiQuery, AuthenticatedErrors, InputErrors, JsonBodyErrors, NotFoundError},
     state::AppState,
@@ -112,11 +113,12 @@ pub async fn list_apps(
 )]
 pub async fn create_app(
     authorized: Authorized<WriteApps>,
+    audit: AuditContext,
     State(state): State<AppState>,
     ApiJson(request): ApiJson<CreateAppRequest>,
 ) -> Result<(StatusCode, Json<AppResponse>), ApiError> {
     let app = App::create(authorized.caller.organization_id, request, domain::now())?;
-    state.store.insert_app(&app).await?;
+    state.store.insert_app(&app, &audit).await?;
     Ok((StatusCode::CREATED, Json(AppResponse { success: true, app: visible_to(&authorized.caller, app) })))
 }
 
@@ -165,13 +167,17 @@ pub async fn get_app(
 )]
 pub async fn update_app(
     authorized: Authorized<WriteApps>,
+    audit: AuditContext,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(changes): ApiJson<UpdateAppRequest>,
 ) -> Result<Json<AppResponse>, ApiError> {
     let caller = authorized.caller;
-    let app =
-        state.store.update_app(caller.organization_id, id, changes, domain::now()).await?.ok_or_else(app_not_found)?;
+    let app = state
+        .store
+        .update_app(caller.organization_id, id, changes, domain::now(), &audit)
+        .await?
+        .ok_or_else(app_not_found)?;
     Ok(Json(AppResponse { success: true, app: visible_to(&caller, app) }))
 }
 
@@ -193,10 +199,11 @@ pub async fn update_app(
 )]
 pub async fn delete_app(
     authorized: Authorized<WriteApps>,
+    audit: AuditContext,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<SuccessResponse>, ApiError> {
-    if state.store.delete_app(authorized.caller.organization_id, id).await? {
+    if state.store.delete_app(authorized.caller.organization_id, id, &audit).await? {
         Ok(Json(SuccessResponse::DONE))
     } else {
         Err(app_not_found())
@@ -221,11 +228,15 @@ pub async fn delete_app(
 )]
 pub async fn rotate_app_secret(
     authorized: Authorized<WriteApps>,
+    audit: AuditContext,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<AppResponse>, ApiError> {
     let caller = authorized.caller;
-    let app =
-        state.store.rotate_app_secret(caller.organization_id, id, domain::now()).await?.ok_or_else(app_not_found)?;
+    let app = state
+        .store
+        .rotate_app_secret(caller.organization_id, id, domain::now(), &audit)
+        .await?
+        .ok_or_else(app_not_found)?;
     Ok(Json(AppResponse { success: true, app: visible_to(&caller, app) }))
 }

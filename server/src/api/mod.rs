@@ -4,6 +4,7 @@
 
 mod api_tokens;
 mod apps;
+mod audit;
 mod identity;
 mod operations;
 mod organization;
@@ -57,6 +58,7 @@ const REQUEST_ID_HEADER: &str = "x-request-id";
         (name = "organization", description = "The organization that owns the calling token"),
         (name = "apps", description = "Apps of the organization"),
         (name = "api-tokens", description = "The organization's API tokens (admin tokens only)"),
+        (name = "audit", description = "Who changed what, and when (admin tokens only)"),
     )
 )]
 struct ApiDoc;
@@ -141,6 +143,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(apps::rotate_app_secret))
         .routes(routes!(api_tokens::list_api_tokens, api_tokens::create_api_token))
         .routes(routes!(api_tokens::get_api_token, api_tokens::update_api_token, api_tokens::revoke_api_token))
+        .routes(routes!(audit::list_audit_events))
 }
 
 /// The OpenAPI document derived from the handlers' annotations.

@@ -8,6 +8,7 @@ use crate::{
     auth::{Administer, Authorized, Caller},
     domain::{
         RequestBody,
+        audit::AuditContext,
         organization::{Organization, validate_organization_name},
     },
     error::{ApiError, ApiJson, AuthenticatedErrors, InputErrors, JsonBodyErrors},
@@ -80,13 +81,14 @@ pub async fn get_organization(
 )]
 pub async fn update_organization(
     authorized: Authorized<Administer>,
+    audit: AuditContext,
     State(state): State<AppState>,
     ApiJson(request): ApiJson<UpdateOrganizationRequest>,
 ) -> Result<Json<OrganizationResponse>, ApiError> {
     let name = validate_organization_name(&request.name)?;
     let organization = state
         .store
-        .rename_organization(authorized.caller.organization_id, &name)
+        .rename_organization(authorized.caller.organization_id, &name, &audit)
         .await?
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("organization vanished during rename")))?;
     Ok(Json(OrganizationResponse { success: true, organization }))

@@ -23,7 +23,10 @@ use chrono::TimeDelta;
 use uuid::Uuid;
 
 use crate::{
-    domain::token::{Token, TokenRole, TokenStatus},
+    domain::{
+        audit::AuditContext,
+        token::{Token, TokenActor, TokenRole, TokenStatus},
+    },
     error::ApiError,
     metrics::RateLimitReason,
     rate_limit::LimitStoreUnavailable,
@@ -66,8 +69,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         parts
             .extensions
-            .remove::<Caller>()
+            .get::<Caller>()
+            .cloned()
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("{} is not behind auth::authenticate", parts.uri.path())))
+    }
+}
+
+/// Who a write is recorded against: the calling token (with its label now)
+/// and the request's `X-Request-Id`.
+impl<S: Send + Sync> FromRequestParts<S> for AuditContext {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        let request_id = parts.headers.get("x-request-id").and_then(|value| value.to_str().ok()).map(str::to_owned);
+        Ok(AuditContext { actor: Some(TokenActor { id: caller.token.id, label: caller.token.label }), request_id })
     }
 }
 

@@ -353,7 +353,21 @@ impl App {
         request: CreateAppRequest,
         now: DateTime<Utc>,
     ) -> Result<Self, ValidationError> {
-        let mut app = Self {
+        let mut app = Self::with_defaults(organization_id, now);
+        app.apply(request.into(), now)?;
+        Ok(app)
+    }
+
+    /// The writable fields a new app sets apart from the defaults: what its
+    /// creation changed. Every app gets a secret, so that is not among them.
+    pub fn fields_set_on_creation(&self) -> Vec<&'static str> {
+        let mut changed = Self::with_defaults(self.organization_id, self.created_at).changed_fields(self);
+        changed.retain(|field| *field != "api_secret");
+        changed
+    }
+
+    fn with_defaults(organization_id: Uuid, now: DateTime<Utc>) -> Self {
+        Self {
             id: Uuid::now_v7(),
             organization_id,
             name: String::new(),
@@ -386,9 +400,35 @@ impl App {
             stats_last_updated: None,
             created_at: now,
             updated_at: now,
-        };
-        app.apply(request.into(), now)?;
-        Ok(app)
+        }
+    }
+
+    /// The names of the fields a write may change (and `api_secret`, which a
+    /// rotation changes) that differ between `self` and `other`.
+    pub fn changed_fields(&self, other: &App) -> Vec<&'static str> {
+        let comparisons = [
+            ("name", self.name != other.name),
+            ("description", self.description != other.description),
+            ("environment", self.environment != other.environment),
+            ("app_store_url", self.app_store_url != other.app_store_url),
+            ("play_store_url", self.play_store_url != other.play_store_url),
+            ("website_url", self.website_url != other.website_url),
+            ("authorized_domains", self.authorized_domains != other.authorized_domains),
+            ("data_retention_days", self.data_retention_days != other.data_retention_days),
+            ("timezone", self.timezone != other.timezone),
+            ("features", self.features != other.features),
+            ("status", self.status != other.status),
+            ("engagement_platform", self.engagement_platform != other.engagement_platform),
+            ("engagement_credentials", self.engagement_credentials != other.engagement_credentials),
+            ("email_platform", self.email_platform != other.email_platform),
+            ("email_credentials", self.email_credentials != other.email_credentials),
+            ("webhook_enabled", self.webhook_enabled != other.webhook_enabled),
+            ("webhook_url", self.webhook_url != other.webhook_url),
+            ("webhook_use_query_params", self.webhook_use_query_params != other.webhook_use_query_params),
+            ("context_info", self.context_info != other.context_info),
+            ("api_secret", self.api_secret != other.api_secret),
+        ];
+        comparisons.into_iter().filter(|(_, changed)| *changed).map(|(name, _)| name).collect()
     }
 
     /// Applies a partial update. On error `self` may be half-changed: callers
@@ -589,6 +629,17 @@ mod tests {
         assert!(serde_json::from_value::<UpdateAppRequest>(json!({"name": null})).is_err());
         assert!(serde_json::from_value::<UpdateAppRequest>(json!({"features": null})).is_err());
         assert!(serde_json::from_value::<CreateAppRequest>(json!({"name": "a", "status": null})).is_err());
+    }
+
+    #[test]
+    fn changes_name_fields_never_values() {
+        let app = create(json!({"name": "Shop", "features": {"push": true}, "email_platform": "brevo", "email_credentials": {"k": "v"}})).unwrap();
+        assert_eq!(app.fields_set_on_creation(), vec!["name", "features", "email_platform", "email_credentials"]);
+        let patched = patch(&app, json!({"description": "d", "features": {"push": true}})).unwrap();
+        assert_eq!(app.changed_fields(&patched), vec!["description"]);
+        let mut rotated = app.clone();
+        rotated.rotate_secret(Utc::now());
+        assert_eq!(app.changed_fields(&rotated), vec!["api_secret"]);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Domain types and the rules that validate them, free of HTTP and SQL text.
 
 pub mod app;
+pub mod audit;
 pub mod fields;
 pub mod organization;
 pub mod rules;

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::domain::{
     ValidationError,
     app::{App, AppStatus, Environment, UpdateAppRequest},
+    audit::{AuditContext, AuditEvent, AuditFilter},
     organization::Organization,
     token::{NewToken, Token, TokenGrant, UpdateApiTokenRequest},
 };
@@ -59,13 +60,17 @@ pub struct AppFilter {
     pub status: Option<AppStatus>,
 }
 
-/// One page of a keyset-paginated list: items after `after`, oldest first.
+/// One page of a keyset-paginated list: items after `after` in the list's
+/// order (oldest first, or newest first for audit events).
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest {
     pub after: Option<Uuid>,
     pub limit: u32,
 }
 
+/// Every write records its `AuditEvent`, made from the `AuditContext` it is
+/// given, in its own transaction: a write never succeeds without its event,
+/// nor an event exists for a write that rolled back.
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Applies the migrations this binary embeds that the database lacks.
@@ -76,12 +81,22 @@ pub trait Store: Send + Sync {
 
     async fn count_organizations(&self) -> StoreResult<i64>;
     /// Creates an organization and its first admin token in one transaction.
-    async fn create_organization(&self, organization: &Organization, first_token: &NewToken) -> StoreResult<Token>;
+    async fn create_organization(
+        &self,
+        organization: &Organization,
+        first_token: &NewToken,
+        audit: &AuditContext,
+    ) -> StoreResult<Token>;
     async fn get_organization(&self, id: Uuid) -> StoreResult<Option<Organization>>;
-    async fn rename_organization(&self, id: Uuid, name: &str) -> StoreResult<Option<Organization>>;
+    async fn rename_organization(
+        &self,
+        id: Uuid,
+        name: &str,
+        audit: &AuditContext,
+    ) -> StoreResult<Option<Organization>>;
 
     /// Inserts a token; a label already used by a live token of the organization is a `Conflict`.
-    async fn create_token(&self, token: &NewToken) -> StoreResult<Token>;
+    async fn create_token(&self, token: &NewToken, audit: &AuditContext) -> StoreResult<Token>;
     async fn list_tokens(&self, organization_id: Uuid, page: PageRequest) -> StoreResult<Vec<Token>>;
     /// A live (not revoked) token of the organization.
     async fn get_token(&self, organization_id: Uuid, id: Uuid) -> StoreResult<Option<Token>>;
@@ -93,15 +108,22 @@ pub trait Store: Send + Sync {
         id: Uuid,
         changes: UpdateApiTokenRequest,
         now: DateTime<Utc>,
+        audit: &AuditContext,
     ) -> StoreResult<Option<Token>>;
     /// Revokes a live token for good; `false` when there is none. Revoking
     /// the organization's last active admin token is a `Conflict`.
-    async fn revoke_token(&self, organization_id: Uuid, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool>;
+    async fn revoke_token(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        now: DateTime<Utc>,
+        audit: &AuditContext,
+    ) -> StoreResult<bool>;
     /// The live (not revoked) token with this hash, with its organization.
     async fn find_token_by_hash(&self, token_hash: &str) -> StoreResult<Option<TokenGrant>>;
     async fn touch_token(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
 
-    async fn insert_app(&self, app: &App) -> StoreResult<()>;
+    async fn insert_app(&self, app: &App, audit: &AuditContext) -> StoreResult<()>;
     async fn get_app(&self, organization_id: Uuid, id: Uuid) -> StoreResult<Option<App>>;
     async fn list_apps(&self, organization_id: Uuid, filter: AppFilter, page: PageRequest) -> StoreResult<Vec<App>>;
     /// Applies `changes` to the stored app inside one transaction, so
@@ -112,9 +134,24 @@ pub trait Store: Send + Sync {
         id: Uuid,
         changes: UpdateAppRequest,
         now: DateTime<Utc>,
+        audit: &AuditContext,
     ) -> StoreResult<Option<App>>;
-    async fn rotate_app_secret(&self, organization_id: Uuid, id: Uuid, now: DateTime<Utc>) -> StoreResult<Option<App>>;
-    async fn delete_app(&self, organization_id: Uuid, id: Uuid) -> StoreResult<bool>;
+    async fn rotate_app_secret(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        now: DateTime<Utc>,
+        audit: &AuditContext,
+    ) -> StoreResult<Option<App>>;
+    async fn delete_app(&self, organization_id: Uuid, id: Uuid, audit: &AuditContext) -> StoreResult<bool>;
+
+    /// The organization's audit events, newest first.
+    async fn list_audit_events(
+        &self,
+        organization_id: Uuid,
+        filter: AuditFilter,
+        page: PageRequest,
+    ) -> StoreResult<Vec<AuditEvent>>;
 }
 
 /// Opens the store `database_url` names: `sqlite:` or `postgres:`.

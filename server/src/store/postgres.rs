@@ -14,11 +14,14 @@ use uuid::Uuid;
 
 use super::{
     AppFilter, PageRequest, PoolSettings, PoolStatus, Store, StoreError, StoreResult,
-    sql::{TokenRow, is_active_admin, label_conflict, last_admin_conflict},
+    sql::{
+        AuditRow, TokenRow, is_active_admin, label_conflict, last_admin_conflict, token_changes, token_creation_changes,
+    },
 };
 use crate::domain::{
     ValidationError,
     app::{App, UpdateAppRequest},
+    audit::{AuditAction, AuditContext, AuditEvent, AuditFilter, AuditTarget, AuditTargetType},
     organization::Organization,
     token::{NewToken, Token, TokenGrant, TokenStatus, UpdateApiTokenRequest},
 };

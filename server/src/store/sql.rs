@@ -9,7 +9,10 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::StoreError;
-use crate::domain::token::{Token, TokenActor, TokenGrant, TokenRole, TokenStatus};
+use crate::domain::{
+    audit::{AuditAction, AuditEvent, AuditTarget, AuditTargetType},
+    token::{NewToken, Token, TokenActor, TokenGrant, TokenRole, TokenStatus},
+};
 
 /// Every column of `apps`, in the order `bind_app!` binds them.
 macro_rules! app_columns {
@@ -177,6 +180,91 @@ macro_rules! push_tokens_page {
     }};
 }
 
+macro_rules! insert_audit_event_sql {
+    () => {
+        "INSERT INTO audit_events (id, organization_id, occurred_at, action, actor_id, actor_label, target_type, \
+         target_id, changes, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    };
+}
+
+/// One page of audit events, newest first, pushed after whatever the
+/// `QueryBuilder` holds.
+macro_rules! push_audit_page {
+    ($query:expr, $organization_id:expr, $filter:expr, $page:expr) => {{
+        let (query, filter, page) = ($query, $filter, $page);
+        query
+            .push(
+                "SELECT id, occurred_at, action, actor_id, actor_label, target_type, target_id, changes, request_id \
+                 FROM audit_events WHERE organization_id = ",
+            )
+            .push_bind($organization_id);
+        if let Some(action) = filter.action {
+            query.push(" AND action = ").push_bind(action);
+        }
+        if let Some(actor_id) = filter.actor_id {
+            query.push(" AND actor_id = ").push_bind(actor_id);
+        }
+        if let Some(target_id) = filter.target_id {
+            query.push(" AND target_id = ").push_bind(target_id);
+        }
+        if let Some(since) = filter.since {
+            query.push(" AND occurred_at >= ").push_bind(since);
+        }
+        if let Some(until) = filter.until {
+            query.push(" AND occurred_at < ").push_bind(until);
+        }
+        if let Some(before) = page.after {
+            query.push(" AND id < ").push_bind(before);
+        }
+        query.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(page.limit));
+    }};
+}
+
+#[derive(sqlx::FromRow)]
+pub struct AuditRow {
+    id: Uuid,
+    occurred_at: DateTime<Utc>,
+    action: AuditAction,
+    actor_id: Option<Uuid>,
+    actor_label: Option<String>,
+    target_type: AuditTargetType,
+    target_id: Uuid,
+    changes: sqlx::types::Json<Vec<String>>,
+    request_id: Option<String>,
+}
+
+impl AuditRow {
+    pub fn into_event(self) -> AuditEvent {
+        AuditEvent {
+            id: self.id,
+            occurred_at: self.occurred_at,
+            action: self.action,
+            actor: self.actor_id.zip(self.actor_label).map(|(id, label)| TokenActor { id, label }),
+            target: AuditTarget { kind: self.target_type, id: self.target_id },
+            changes: self.changes.0,
+            request_id: self.request_id,
+        }
+    }
+}
+
+/// What a token's creation sets.
+pub fn token_creation_changes(token: &NewToken) -> Vec<&'static str> {
+    let mut changes = vec!["label", "role"];
+    if token.expires_at.is_some() {
+        changes.push("expires_at");
+    }
+    changes
+}
+
+/// What a token update changed.
+pub fn token_changes(before: &Token, after: &Token) -> Vec<&'static str> {
+    [("label", before.label != after.label), ("status", before.status != after.status)]
+        .into_iter()
+        .filter(|(_, changed)| *changed)
+        .map(|(name, _)| name)
+        .collect()
+}
+
 #[derive(sqlx::FromRow)]
 pub struct TokenRow {
     id: Uuid,
@@ -259,13 +347,42 @@ macro_rules! impl_store {
             Ok(row.map(|row| row.into_grant().token))
         }
 
-        async fn insert_token(connection: &mut $connection, token: &NewToken) -> StoreResult<Token> {
+        async fn insert_token(
+            connection: &mut $connection,
+            token: &NewToken,
+            audit: &AuditContext,
+        ) -> StoreResult<Token> {
             bind_new_token!(sqlx::query(insert_token_sql!()), token)
                 .execute(&mut *connection)
                 .await
                 .map_err(|error| label_conflict(error, &token.label))?;
+            let target = AuditTarget { kind: AuditTargetType::Token, id: token.id };
+            let event = AuditEvent::record(audit, AuditAction::TokenCreated, target, token_creation_changes(token));
+            insert_audit_event(&mut *connection, token.organization_id, &event).await?;
             let token = select_token(connection, token.organization_id, token.id).await?;
             token.ok_or_else(|| StoreError::Database(sqlx::Error::RowNotFound))
+        }
+
+        async fn insert_audit_event(
+            connection: &mut $connection,
+            organization_id: Uuid,
+            event: &AuditEvent,
+        ) -> StoreResult<()> {
+            let (kind, target_id) = (event.target.kind, event.target.id);
+            sqlx::query(insert_audit_event_sql!())
+                .bind(event.id)
+                .bind(organization_id)
+                .bind(event.occurred_at)
+                .bind(event.action)
+                .bind(event.actor.as_ref().map(|actor| actor.id))
+                .bind(event.actor.as_ref().map(|actor| actor.label.clone()))
+                .bind(kind)
+                .bind(target_id)
+                .bind(sqlx::types::Json(event.changes.clone()))
+                .bind(event.request_id.clone())
+                .execute(connection)
+                .await?;
+            Ok(())
         }
 
         /// Refuses a change that would take `token` out of the organization's
@@ -295,17 +412,23 @@ macro_rules! impl_store {
                 &self,
                 organization_id: Uuid,
                 id: Uuid,
+                action: AuditAction,
+                audit: &AuditContext,
                 modify: impl FnOnce(&mut App) -> Result<(), ValidationError> + Send,
             ) -> StoreResult<Option<App>> {
                 let Some((mut transaction, mut app)) = self.begin_app_change(organization_id, id).await? else {
                     return Ok(None);
                 };
+                let before = app.clone();
                 modify(&mut app)?;
                 bind_app!(sqlx::query(update_app_sql!()), &app)
                     .bind(id)
                     .bind(organization_id)
                     .execute(&mut *transaction)
                     .await?;
+                let target = AuditTarget { kind: AuditTargetType::App, id };
+                let event = AuditEvent::record(audit, action, target, before.changed_fields(&app));
+                insert_audit_event(&mut transaction, organization_id, &event).await?;
                 transaction.commit().await?;
                 Ok(Some(app))
             }
@@ -337,6 +460,7 @@ macro_rules! impl_store {
                 &self,
                 organization: &Organization,
                 first_token: &NewToken,
+                audit: &AuditContext,
             ) -> StoreResult<Token> {
                 let mut transaction = self.pool.begin().await?;
                 sqlx::query(
@@ -348,7 +472,7 @@ macro_rules! impl_store {
                 .bind(organization.created_at)
                 .execute(&mut *transaction)
                 .await?;
-                let token = insert_token(&mut transaction, first_token).await?;
+                let token = insert_token(&mut transaction, first_token, audit).await?;
                 transaction.commit().await?;
                 Ok(token)
             }
@@ -360,22 +484,41 @@ macro_rules! impl_store {
                     .await?)
             }
 
-            #[tracing::instrument(skip(self))]
-            async fn rename_organization(&self, id: Uuid, name: &str) -> StoreResult<Option<Organization>> {
-                Ok(sqlx::query_as(
+            #[tracing::instrument(skip(self, audit))]
+            async fn rename_organization(
+                &self,
+                id: Uuid,
+                name: &str,
+                audit: &AuditContext,
+            ) -> StoreResult<Option<Organization>> {
+                let mut transaction = self.pool.begin().await?;
+                let before: Option<String> = sqlx::query_scalar("SELECT name FROM organizations WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *transaction)
+                    .await?;
+                let Some(before) = before else { return Ok(None) };
+                let organization: Organization = sqlx::query_as(
                     "UPDATE organizations SET name = $1 WHERE id = $2 \
                      RETURNING id, name, created_at, rate_limit_per_hour",
                 )
                 .bind(name)
                 .bind(id)
-                .fetch_optional(&self.pool)
-                .await?)
+                .fetch_one(&mut *transaction)
+                .await?;
+                let changes = if before == organization.name { vec![] } else { vec!["name"] };
+                let target = AuditTarget { kind: AuditTargetType::Organization, id };
+                let event = AuditEvent::record(audit, AuditAction::OrganizationUpdated, target, changes);
+                insert_audit_event(&mut transaction, id, &event).await?;
+                transaction.commit().await?;
+                Ok(Some(organization))
             }
 
-            #[tracing::instrument(skip(self, token), fields(token_id = %token.id))]
-            async fn create_token(&self, token: &NewToken) -> StoreResult<Token> {
-                let mut connection = self.pool.acquire().await?;
-                insert_token(&mut connection, token).await
+            #[tracing::instrument(skip(self, token, audit), fields(token_id = %token.id))]
+            async fn create_token(&self, token: &NewToken, audit: &AuditContext) -> StoreResult<Token> {
+                let mut transaction = self.pool.begin().await?;
+                let token = insert_token(&mut transaction, token, audit).await?;
+                transaction.commit().await?;
+                Ok(token)
             }
 
             async fn list_tokens(&self, organization_id: Uuid, page: PageRequest) -> StoreResult<Vec<Token>> {
@@ -390,13 +533,14 @@ macro_rules! impl_store {
                 select_token(&mut connection, organization_id, id).await
             }
 
-            #[tracing::instrument(skip(self, changes))]
+            #[tracing::instrument(skip(self, changes, audit))]
             async fn update_token(
                 &self,
                 organization_id: Uuid,
                 id: Uuid,
                 changes: UpdateApiTokenRequest,
                 now: DateTime<Utc>,
+                audit: &AuditContext,
             ) -> StoreResult<Option<Token>> {
                 let Some((mut transaction, token)) = self.begin_token_change(organization_id, id).await? else {
                     return Ok(None);
@@ -412,13 +556,25 @@ macro_rules! impl_store {
                     .execute(&mut *transaction)
                     .await
                     .map_err(|error| label_conflict(error, &label))?;
-                let updated = select_token(&mut transaction, organization_id, id).await?;
+                let Some(updated) = select_token(&mut transaction, organization_id, id).await? else {
+                    return Ok(None);
+                };
+                let target = AuditTarget { kind: AuditTargetType::Token, id };
+                let event =
+                    AuditEvent::record(audit, AuditAction::TokenUpdated, target, token_changes(&token, &updated));
+                insert_audit_event(&mut transaction, organization_id, &event).await?;
                 transaction.commit().await?;
-                Ok(updated)
+                Ok(Some(updated))
             }
 
-            #[tracing::instrument(skip(self))]
-            async fn revoke_token(&self, organization_id: Uuid, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
+            #[tracing::instrument(skip(self, audit))]
+            async fn revoke_token(
+                &self,
+                organization_id: Uuid,
+                id: Uuid,
+                now: DateTime<Utc>,
+                audit: &AuditContext,
+            ) -> StoreResult<bool> {
                 let Some((mut transaction, token)) = self.begin_token_change(organization_id, id).await? else {
                     return Ok(false);
                 };
@@ -428,6 +584,9 @@ macro_rules! impl_store {
                     .bind(id)
                     .execute(&mut *transaction)
                     .await?;
+                let target = AuditTarget { kind: AuditTargetType::Token, id };
+                let event = AuditEvent::record(audit, AuditAction::TokenRevoked, target, vec![]);
+                insert_audit_event(&mut transaction, organization_id, &event).await?;
                 transaction.commit().await?;
                 Ok(true)
             }
@@ -447,9 +606,14 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            #[tracing::instrument(skip(self, app), fields(app_id = %app.id))]
-            async fn insert_app(&self, app: &App) -> StoreResult<()> {
-                bind_app!(sqlx::query(insert_app_sql!()), app).execute(&self.pool).await?;
+            #[tracing::instrument(skip(self, app, audit), fields(app_id = %app.id))]
+            async fn insert_app(&self, app: &App, audit: &AuditContext) -> StoreResult<()> {
+                let mut transaction = self.pool.begin().await?;
+                bind_app!(sqlx::query(insert_app_sql!()), app).execute(&mut *transaction).await?;
+                let target = AuditTarget { kind: AuditTargetType::App, id: app.id };
+                let event = AuditEvent::record(audit, AuditAction::AppCreated, target, app.fields_set_on_creation());
+                insert_audit_event(&mut transaction, app.organization_id, &event).await?;
+                transaction.commit().await?;
                 Ok(())
             }
 
@@ -472,39 +636,62 @@ macro_rules! impl_store {
                 Ok(query.build_query_as::<App>().fetch_all(&self.pool).await?)
             }
 
-            #[tracing::instrument(skip(self, changes))]
+            #[tracing::instrument(skip(self, changes, audit))]
             async fn update_app(
                 &self,
                 organization_id: Uuid,
                 id: Uuid,
                 changes: UpdateAppRequest,
                 now: DateTime<Utc>,
+                audit: &AuditContext,
             ) -> StoreResult<Option<App>> {
-                self.modify_app(organization_id, id, |app| app.apply(changes, now)).await
+                self.modify_app(organization_id, id, AuditAction::AppUpdated, audit, |app| app.apply(changes, now))
+                    .await
             }
 
-            #[tracing::instrument(skip(self))]
+            #[tracing::instrument(skip(self, audit))]
             async fn rotate_app_secret(
                 &self,
                 organization_id: Uuid,
                 id: Uuid,
                 now: DateTime<Utc>,
+                audit: &AuditContext,
             ) -> StoreResult<Option<App>> {
-                self.modify_app(organization_id, id, |app| {
+                self.modify_app(organization_id, id, AuditAction::AppSecretRotated, audit, |app| {
                     app.rotate_secret(now);
                     Ok(())
                 })
                 .await
             }
 
-            #[tracing::instrument(skip(self))]
-            async fn delete_app(&self, organization_id: Uuid, id: Uuid) -> StoreResult<bool> {
+            #[tracing::instrument(skip(self, audit))]
+            async fn delete_app(&self, organization_id: Uuid, id: Uuid, audit: &AuditContext) -> StoreResult<bool> {
+                let mut transaction = self.pool.begin().await?;
                 let result = sqlx::query("DELETE FROM apps WHERE id = $1 AND organization_id = $2")
                     .bind(id)
                     .bind(organization_id)
-                    .execute(&self.pool)
+                    .execute(&mut *transaction)
                     .await?;
-                Ok(result.rows_affected() > 0)
+                if result.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                let target = AuditTarget { kind: AuditTargetType::App, id };
+                let event = AuditEvent::record(audit, AuditAction::AppDeleted, target, vec![]);
+                insert_audit_event(&mut transaction, organization_id, &event).await?;
+                transaction.commit().await?;
+                Ok(true)
+            }
+
+            async fn list_audit_events(
+                &self,
+                organization_id: Uuid,
+                filter: AuditFilter,
+                page: PageRequest,
+            ) -> StoreResult<Vec<AuditEvent>> {
+                let mut query = QueryBuilder::new("");
+                push_audit_page!(&mut query, organization_id, filter, page);
+                let rows: Vec<AuditRow> = query.build_query_as().fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(AuditRow::into_event).collect())
             }
         }
     };

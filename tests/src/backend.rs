@@ -158,19 +158,24 @@ pub fn test_redis() -> Option<(String, String)> {
 /// `url` with its host and port replaced by `address` (a proxy's, say).
 pub fn reroute(url: &str, address: std::net::SocketAddr) -> String {
     let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
-    let (authority, path) = rest.split_once('/').expect("a URL with a path");
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
     let credentials = authority.rsplit_once('@').map(|(credentials, _)| format!("{credentials}@")).unwrap_or_default();
     format!("{scheme}://{credentials}{address}/{path}")
 }
 
-/// The socket address of the server `url` names (PostgreSQL's port by default).
+/// The socket address of the PostgreSQL server `url` names.
 pub fn server_address(url: &str) -> std::net::SocketAddr {
-    let authority = url.split("://").nth(1).and_then(|rest| rest.split('/').next()).expect("a URL with a host");
+    server_address_or(url, 5432)
+}
+
+/// The socket address of the server `url` names, `default_port` when it names none.
+pub fn server_address_or(url: &str, default_port: u16) -> std::net::SocketAddr {
+    let authority = url.split("://").nth(1).and_then(|rest| rest.split(['/', '?']).next()).expect("a URL with a host");
     let host_and_port = authority.rsplit('@').next().unwrap_or(authority);
     let host_and_port =
-        if host_and_port.contains(':') { host_and_port.to_owned() } else { format!("{host_and_port}:5432") };
+        if host_and_port.contains(':') { host_and_port.to_owned() } else { format!("{host_and_port}:{default_port}") };
     std::net::ToSocketAddrs::to_socket_addrs(&host_and_port)
-        .expect("resolve the database host")
+        .expect("resolve the server's host")
         .next()
-        .expect("an address for the database host")
+        .expect("an address for the server's host")
 }

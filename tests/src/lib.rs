@@ -320,3 +320,74 @@ impl Instances {
         Client::with_token(&self.addresses[index], token).expect("build the client")
     }
 }
+
+/// Every audit event of `client`'s organization, newest first, read by
+/// following `next_cursor` with pages of 100; `client` must be an admin's.
+pub async fn all_audit_events(client: &Client) -> Vec<types::AuditEvent> {
+    let mut events = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..1000 {
+        let page = client
+            .list_audit_events(None, None, cursor.as_deref(), std::num::NonZeroU64::new(100), None, None, None)
+            .await
+            .expect("an admin lists the audit events")
+            .into_inner();
+        events.extend(page.events);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return events,
+        }
+    }
+    panic!("the audit log's pages do not end")
+}
+
+impl TestApp {
+    /// Every audit event of the first organization, newest first, as its admin lists them.
+    pub async fn audit_events(&self) -> Vec<types::AuditEvent> {
+        all_audit_events(&self.client).await
+    }
+}
+
+impl TestApp {
+    /// From now on every insert into `audit_events` fails, through a trigger
+    /// added on another connection: a write whose event cannot be recorded
+    /// must then fail whole, since both share one transaction.
+    pub async fn refuse_audit_events(&self) {
+        use sqlx::Connection as _;
+        match &self.database {
+            backend::TestDatabase::Sqlite(directory) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(directory.path().join("appdeck.db"));
+                let mut connection =
+                    sqlx::SqliteConnection::connect_with(&options).await.expect("open the test database");
+                sqlx::query(
+                    "CREATE TRIGGER refuse_audit_events BEFORE INSERT ON audit_events \
+                     BEGIN SELECT RAISE(ABORT, 'audit events are refused'); END",
+                )
+                .execute(&mut connection)
+                .await
+                .expect("add the trigger");
+                connection.close().await.expect("close the connection");
+            }
+            backend::TestDatabase::Postgres { admin_url, schema } => {
+                let mut connection = sqlx::PgConnection::connect(admin_url).await.expect("connect to the database");
+                let statements = [
+                    format!(
+                        "CREATE FUNCTION {schema}.refuse_audit_events() RETURNS trigger LANGUAGE plpgsql \
+                         AS $$ BEGIN RAISE EXCEPTION 'audit events are refused'; END $$"
+                    ),
+                    format!(
+                        "CREATE TRIGGER refuse_audit_events BEFORE INSERT ON {schema}.audit_events \
+                         FOR EACH ROW EXECUTE FUNCTION {schema}.refuse_audit_events()"
+                    ),
+                ];
+                for statement in statements {
+                    sqlx::query(sqlx::AssertSqlSafe(statement))
+                        .execute(&mut connection)
+                        .await
+                        .expect("add the trigger");
+                }
+                connection.close().await.expect("close the connection");
+            }
+        }
+    }
+}

@@ -1,7 +1,8 @@
 //! `cargo xtask test`: the whole test suite, on every backend this machine
 //! has. First everything on SQLite with in-process limits, then the
 //! end-to-end and binary tests again on PostgreSQL with Redis, including the
-//! multi-instance and fault tests that need them.
+//! multi-instance and fault tests that need them, then Swagger UI driven in
+//! headless Chromium (`tests/browser/run.sh`).
 
 use std::{
     net::{TcpStream, ToSocketAddrs},
@@ -14,7 +15,11 @@ const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
 
 pub fn run() -> Result<(), String> {
     cargo(&["test", "--workspace"], &[])?;
+    postgres_and_redis_pass()?;
+    browser_test()
+}
 
+fn postgres_and_redis_pass() -> Result<(), String> {
     let database_url = env_or("TEST_DATABASE_URL", DEFAULT_DATABASE_URL);
     let redis_url = env_or("TEST_REDIS_URL", DEFAULT_REDIS_URL);
     let unreachable: Vec<String> = [("PostgreSQL", &database_url), ("Redis", &redis_url)]
@@ -39,6 +44,13 @@ pub fn run() -> Result<(), String> {
         &["test", "-p", "appdeck-tests", "-p", "appdeck-server", "--", "--include-ignored"],
         &[("TEST_DATABASE_URL", &database_url), ("TEST_REDIS_URL", &redis_url)],
     )
+}
+
+fn browser_test() -> Result<(), String> {
+    eprintln!("\n== Swagger UI in headless Chromium\n");
+    let script = super::spec::workspace_root().join("tests/browser/run.sh");
+    let status = Command::new("bash").arg(&script).status().map_err(|error| format!("cannot run bash: {error}"))?;
+    if status.success() { Ok(()) } else { Err("the Swagger UI browser test failed".to_owned()) }
 }
 
 fn env_or(name: &str, default: &str) -> String {

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Swagger UI in a real browser: starts the server on a fresh SQLite database,
+# creates an app, and lets swagger-ui.mjs drive /docs in headless Chromium.
+# The screenshot lands in target/browser/swagger-ui.png.
+#
+# Needs chromium and node (20+). Outside CI it says so and stops when they
+# are missing; in CI (CI set) it installs chromium from Debian's packages.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if ! command -v chromium >/dev/null 2>&1 && [ -n "${CI:-}" ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+for tool in chromium node; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "NOT RUN: the Swagger UI browser test ($tool is not installed)"
+        [ -n "${CI:-}" ] && exit 1
+        exit 0
+    fi
+done
+
+cargo build -q -p appdeck-server
+work=$(mktemp -d)
+server_pid=""
+browser_pid=""
+cleanup() {
+    for pid in $browser_pid $server_pid; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$work" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+export DATABASE_URL="sqlite://$work/appdeck.db"
+token=$(./target/debug/appdeck-server org create --name Browser)
+APPDECK_BIND=127.0.0.1:0 ./target/debug/appdeck-server serve 2>"$work/server.log" &
+server_pid=$!
+for _ in $(seq 100); do
+    base_url=$(grep -o 'Swagger UI at http://[0-9.:]*' "$work/server.log" | head -1 | sed 's/Swagger UI at //') || true
+    [ -n "${base_url:-}" ] && break
+    sleep 0.1
+done
+[ -n "${base_url:-}" ] || { echo "swagger ui: the server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
+
+app_name="Browser app $RANDOM"
+curl -sf "$base_url/v1/apps" -H "X-API-Key: $token" -H 'Content-Type: application/json' \
+    -d "{\"name\": \"$app_name\"}" >/dev/null
+
+chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$work/profile" --window-size=1280,2000 --remote-debugging-port=0 \
+    "$base_url/docs/" 2>"$work/browser.log" &
+browser_pid=$!
+for _ in $(seq 100); do
+    devtools=$(grep -o 'ws://[^ ]*' "$work/browser.log" | head -1) || true
+    [ -n "${devtools:-}" ] && break
+    sleep 0.1
+done
+[ -n "${devtools:-}" ] || { echo "swagger ui: chromium did not start" >&2; cat "$work/browser.log" >&2; exit 1; }
+port=$(echo "$devtools" | sed -E 's#ws://[^:]+:([0-9]+)/.*#\1#')
+page=""
+for _ in $(seq 100); do
+    page=$(curl -s "http://127.0.0.1:$port/json" | grep -o '"webSocketDebuggerUrl": *"ws://[^"]*/page/[^"]*"' | head -1 | sed 's/.*"\(ws:[^"]*\)"/\1/') || true
+    [ -n "$page" ] && break
+    sleep 0.1
+done
+[ -n "$page" ] || { echo "swagger ui: no page to drive" >&2; exit 1; }
+
+mkdir -p target/browser
+node --experimental-websocket --no-warnings tests/browser/swagger-ui.mjs "$page" "$token" "$app_name" target/browser/swagger-ui.png

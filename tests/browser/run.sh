@@ -19,7 +19,6 @@ for tool in chromium node; do
     fi
 done
 
-cargo build -q -p appdeck-server
 work=$(mktemp -d)
 server_pid=""
 browser_pid=""
@@ -32,16 +31,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-export DATABASE_URL="sqlite://$work/appdeck.db"
-token=$(./target/debug/appdeck-server org create --name Browser)
-APPDECK_BIND=127.0.0.1:0 ./target/debug/appdeck-server serve 2>"$work/server.log" &
-server_pid=$!
-for _ in $(seq 100); do
-    base_url=$(grep -o 'Swagger UI at http://[0-9.:]*' "$work/server.log" | head -1 | sed 's/Swagger UI at //') || true
-    [ -n "${base_url:-}" ] && break
-    sleep 0.1
-done
-[ -n "${base_url:-}" ] || { echo "swagger ui: the server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
+# shellcheck source=../support/server.sh
+. tests/support/server.sh
+start_server
 
 app_name="Browser app $RANDOM"
 curl -sf "$base_url/v1/apps" -H "X-API-Key: $token" -H 'Content-Type: application/json' \

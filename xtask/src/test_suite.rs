@@ -2,7 +2,8 @@
 //! has. First everything on SQLite with in-process limits, then the
 //! end-to-end and binary tests again on PostgreSQL with Redis, including the
 //! multi-instance and fault tests that need them, then Swagger UI driven in
-//! headless Chromium (`tests/browser/run.sh`).
+//! headless Chromium (`tests/browser/run.sh`) and clients generated in
+//! TypeScript and Python run against a live server (`tests/clients/run.sh`).
 
 use std::{
     net::{TcpStream, ToSocketAddrs},
@@ -16,7 +17,8 @@ const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
 pub fn run() -> Result<(), String> {
     cargo(&["test", "--workspace"], &[])?;
     postgres_and_redis_pass()?;
-    browser_test()
+    script("Swagger UI in headless Chromium", "tests/browser/run.sh")?;
+    script("clients generated in TypeScript and Python", "tests/clients/run.sh")
 }
 
 fn postgres_and_redis_pass() -> Result<(), String> {
@@ -46,11 +48,14 @@ fn postgres_and_redis_pass() -> Result<(), String> {
     )
 }
 
-fn browser_test() -> Result<(), String> {
-    eprintln!("\n== Swagger UI in headless Chromium\n");
-    let script = super::spec::workspace_root().join("tests/browser/run.sh");
-    let status = Command::new("bash").arg(&script).status().map_err(|error| format!("cannot run bash: {error}"))?;
-    if status.success() { Ok(()) } else { Err("the Swagger UI browser test failed".to_owned()) }
+/// Runs one of the scripts that test the server from outside Rust.
+fn script(what: &str, path: &str) -> Result<(), String> {
+    eprintln!("\n== {what}\n");
+    let status = Command::new("bash")
+        .arg(super::spec::workspace_root().join(path))
+        .status()
+        .map_err(|error| format!("cannot run bash: {error}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{path} failed: {what}")) }
 }
 
 fn env_or(name: &str, default: &str) -> String {

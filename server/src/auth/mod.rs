@@ -33,6 +33,9 @@ use crate::{
     state::AppState,
 };
 
+/// The longest `X-Request-Id` an audit event keeps.
+const MAX_RECORDED_REQUEST_ID_CHARS: usize = 200;
+
 /// `last_used_at` is refreshed at most this often, so reads stay reads.
 const LAST_USED_RESOLUTION: TimeDelta = TimeDelta::minutes(1);
 
@@ -82,7 +85,13 @@ impl<S: Send + Sync> FromRequestParts<S> for AuditContext {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let caller = Caller::from_request_parts(parts, state).await?;
-        let request_id = parts.headers.get("x-request-id").and_then(|value| value.to_str().ok()).map(str::to_owned);
+        // The id is the client's when it sent one: keep a bounded prefix, so
+        // a client cannot make its events arbitrarily large.
+        let request_id = parts
+            .headers
+            .get("x-request-id")
+            .and_then(|value| value.to_str().ok())
+            .map(|id| id.chars().take(MAX_RECORDED_REQUEST_ID_CHARS).collect());
         Ok(AuditContext { actor: Some(TokenActor { id: caller.token.id, label: caller.token.label }), request_id })
     }
 }

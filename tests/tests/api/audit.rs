@@ -1618,3 +1618,25 @@ async fn events_of_a_revoked_token_still_name_it_and_can_be_found_by_its_id() {
         expected(AuditAction::AppCreated, by(&developer.token), (AuditTargetType::App, created.id), &["name"])
     );
 }
+
+#[tokio::test]
+async fn a_very_long_request_id_is_recorded_cut_to_200_characters() {
+    // Arrange
+    let app = spawn_app().await;
+    let seen = event_ids(&app).await;
+    let long_id = "r".repeat(5000);
+
+    // Act
+    let response = app
+        .admin_request(Method::POST, "/v1/apps")
+        .header("x-request-id", &long_id)
+        .json(&json!({"name": "Long id"}))
+        .send()
+        .await
+        .unwrap();
+
+    // Assert
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let event = the_new_event(&app, &seen).await;
+    assert_eq!(event.request_id.as_deref(), Some(&long_id[..200]));
+}

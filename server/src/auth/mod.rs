@@ -1,6 +1,7 @@
-//! Authentication and authorization: the `Caller` extractor that turns a
-//! request's token into a caller, `Authorized<P>` that checks its role, and
-//! the role matrix.
+//! Authentication and authorization: `authenticate`, the middleware in
+//! front of every `/v1` route (failed-auth limit, token, rate limit); the
+//! extractors handlers declare (`Caller`, `Authorized<P>` for a role,
+//! `AuditContext` for writes); and the role matrix.
 
 mod failed_attempts;
 mod token_format;

@@ -2,7 +2,7 @@
 
 /// HTTP layer: routes, handlers and the utoipa document derived from them.
 pub mod api;
-/// API tokens: their format, hashing, the auth extractor and the role matrix.
+/// Authentication (middleware, token format, failed-auth limit), extractors and the role matrix.
 pub mod auth;
 /// Command line and environment configuration.
 pub mod config;

@@ -12,9 +12,9 @@ pub mod domain;
 pub mod error;
 /// Prometheus metrics of requests, rate limiting and the database pool.
 pub mod metrics;
-/// Creating organizations and tokens outside the API (CLI, first start, tests).
+/// Making organizations and tokens: where a token secret is born (API, CLI, first start, tests).
 pub mod provisioning;
-/// The per-token hourly request limit, behind a seam for a shared store.
+/// The per-token hourly request limit, in process or in Redis.
 pub mod rate_limit;
 /// Random secrets from the operating system's CSPRNG.
 pub mod secret;

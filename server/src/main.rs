@@ -57,8 +57,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("Created organization `default`. Its admin token, shown only this once:\n\n    {secret}\n");
             }
             let application = startup::Application::build(&config, store).await?;
+            let shutdown = startup::shutdown_signal()?;
             tracing::info!(address = %application.address(), "appdeck is listening; Swagger UI at http://{}/docs", application.address());
-            application.run_until_stopped(startup::shutdown_signal()).await?;
+            application.run_until_stopped(shutdown).await?;
         }
     }
     Ok(())

@@ -51,7 +51,7 @@ const REQUEST_ID_HEADER: &str = "x-request-id";
 #[openapi(
     info(title = "appdeck App Management API", version = "1.0.0"),
     security(("ApiKeyHeader" = []), ("TokenAuth" = []), ("BearerAuth" = [])),
-    modifiers(&SecuritySchemes, &ResponseHeaders),
+    modifiers(&SecuritySchemes),
     components(schemas(error::ErrorBody)),
     tags(
         (name = "identity", description = "Who the calling token is"),
@@ -149,6 +149,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
 /// The OpenAPI document derived from the handlers' annotations.
 pub fn openapi() -> openapi::OpenApi {
     let mut document = api_routes().into_openapi();
+    // After the routes: `ApiDoc`'s own modifiers run before any path exists.
     ResponseHeaders.modify(&mut document);
     document
 }

@@ -1,5 +1,6 @@
 //! `cargo xtask`: project automation. `cargo xtask help` lists the commands.
 
+mod bench;
 mod spec;
 mod test_suite;
 
@@ -23,7 +24,13 @@ usage: cargo xtask <command>
                   classify the changes from the latest release in spec-history/
                   (or from openapi.yaml at git revision REV); fail on breaking
                   changes not acknowledged in spec-history/acknowledged-breaking-changes.yaml
-  spec release    record openapi.yaml as released under its info.version";
+  spec release    record openapi.yaml as released under its info.version
+
+  bench [--backend sqlite|postgres] [--quick]
+                  build in release, load the server with wrk and print requests/s,
+                  p50/p99, errors and RSS beside a bare-axum ceiling, plus list
+                  scaling to 1M apps (--quick: a short harness check, no timing
+                  judged); see BENCHMARKS.md";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -36,6 +43,13 @@ fn main() -> ExitCode {
         ["spec", "breaking"] => spec_breaking(None),
         ["spec", "breaking", "--base", revision] => spec_breaking(Some(revision)),
         ["spec", "release"] => spec_release(),
+        ["bench", options @ ..] => match bench::Options::parse(options) {
+            Some(options) => bench::run(options),
+            None => {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

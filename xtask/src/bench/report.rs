@@ -1,0 +1,190 @@
+//! The results: one markdown table per part, and the targets from issue #8
+//! marked met or missed. Printed, and written to `<target>/bench/results.md`.
+
+use std::{fmt::Write, time::Duration};
+
+use super::{database::Backend, wrk::Summary};
+
+/// One scenario of the main table.
+pub struct Row {
+    pub scenario: String,
+    pub summary: Summary,
+    /// Highest `VmRSS` sampled during the scenario, in KiB.
+    pub peak_rss_kib: u64,
+}
+
+/// One list page at one organization size.
+pub struct ScalingRow {
+    pub page: &'static str,
+    pub apps: u64,
+    pub summary: Summary,
+}
+
+pub struct Report {
+    pub backend: Backend,
+    pub quick: bool,
+    /// `wrk` version, threads, connections, duration: how the load was made.
+    pub load_description: String,
+    pub machine: String,
+    /// The ceiling first, then appdeck's scenarios.
+    pub rows: Vec<Row>,
+    pub scaling: Vec<ScalingRow>,
+    pub idle_rss_kib: u64,
+    /// `VmHWM` when all load is over: the most the server ever held.
+    pub high_water_rss_kib: u64,
+    pub start_to_ready: Duration,
+    /// 64 in a full run: the p99 target is stated at 64 connections.
+    pub connections: u32,
+}
+
+/// A target from the issue and whether this run met it; `None` when the run
+/// cannot judge it (a `--quick` run, or a target for another backend).
+struct Target {
+    name: String,
+    measured: String,
+    met: Option<bool>,
+}
+
+impl Report {
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let mode = if self.quick { "--quick (harness check, no target judged)" } else { "full" };
+        let _ = writeln!(out, "## appdeck bench: {} ({mode})\n", self.backend.name());
+        let _ = writeln!(out, "Machine: {}. Load: {}.\n", self.machine, self.load_description);
+        let ceiling = self.rows.first().map_or(1.0, |row| row.summary.requests_per_second);
+        out.push_str("| scenario | req/s | × ceiling | p50 | p99 | errors | peak RSS |\n");
+        out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+        for row in &self.rows {
+            let summary = &row.summary;
+            let _ = writeln!(
+                out,
+                "| {} | {:.0} | {:.2} | {} | {} | {} | {} |",
+                row.scenario,
+                summary.requests_per_second,
+                summary.requests_per_second / ceiling,
+                micros(summary.p50_us),
+                micros(summary.p99_us),
+                summary.errors,
+                megabytes(row.peak_rss_kib),
+            );
+        }
+        out.push_str("\n### Scaling: `GET /v1/apps?limit=50`, the first page and a deep one (90 % into the list)\n\n");
+        out.push_str("| page | apps | req/s | p50 | p99 | errors | time per request ÷ smallest |\n");
+        out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+        for row in &self.scaling {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.0} | {} | {} | {} | {:.2} |",
+                row.page,
+                row.apps,
+                row.summary.requests_per_second,
+                micros(row.summary.p50_us),
+                micros(row.summary.p99_us),
+                row.summary.errors,
+                self.scaling_ratio(row),
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\nServer: idle RSS {}, high-water RSS {} (VmHWM after all load), start to ready {} ms.\n",
+            megabytes(self.idle_rss_kib),
+            megabytes(self.high_water_rss_kib),
+            self.start_to_ready.as_millis(),
+        );
+        out.push_str("### Targets\n\n| target | measured | result |\n|---|---|---|\n");
+        for target in self.targets() {
+            let result = match target.met {
+                Some(true) => "met",
+                Some(false) => "**missed**",
+                None => "not judged",
+            };
+            let _ = writeln!(out, "| {} | {} | {result} |", target.name, target.measured);
+        }
+        out
+    }
+
+    /// Cost of a request at this size over its cost at the smallest size
+    /// (throughput small ÷ throughput large): 1.0 means depth is free.
+    fn scaling_ratio(&self, row: &ScalingRow) -> f64 {
+        let smallest = self.scaling.iter().filter(|other| other.page == row.page).min_by_key(|other| other.apps);
+        smallest.map_or(1.0, |smallest| smallest.summary.requests_per_second / row.summary.requests_per_second)
+    }
+
+    fn targets(&self) -> Vec<Target> {
+        let judge = |met: bool| if self.quick { None } else { Some(met) };
+        let ceiling = self.rows.first().map_or(1.0, |row| row.summary.requests_per_second);
+        let ratio = |scenario: &str| {
+            self.rows
+                .iter()
+                .find(|row| row.scenario.starts_with(scenario))
+                .map(|row| row.summary.requests_per_second / ceiling)
+        };
+        let mut targets = Vec::new();
+        let get_minimum = match self.backend {
+            Backend::Sqlite => 0.5,
+            Backend::Postgres => 0.3,
+        };
+        if let Some(get) = ratio("GET /v1/apps/{id}") {
+            targets.push(Target {
+                name: format!("GET by id >= {get_minimum}x ceiling ({})", self.backend.name()),
+                measured: format!("{get:.2}x"),
+                met: judge(get >= get_minimum),
+            });
+        }
+        if let Some(post) = ratio("POST /v1/apps") {
+            targets.push(Target {
+                name: "POST >= 0.1x ceiling (SQLite)".into(),
+                measured: format!("{post:.2}x"),
+                met: if self.backend == Backend::Sqlite { judge(post >= 0.1) } else { None },
+            });
+        }
+        for row in self.rows.iter().filter(|row| row.scenario.starts_with("GET /v1/apps")) {
+            targets.push(Target {
+                name: format!("{}: p99 <= 5 ms at 64 connections", row.scenario),
+                measured: format!("{} at {} connections", micros(row.summary.p99_us), self.connections),
+                met: if self.connections == 64 { judge(row.summary.p99_us <= 5_000) } else { None },
+            });
+        }
+        for row in self.scaling.iter().filter(|row| row.apps == self.largest_size()) {
+            let ratio = self.scaling_ratio(row);
+            targets.push(Target {
+                name: format!("{} page, largest ÷ smallest <= 1.3", row.page),
+                measured: format!("{ratio:.2}"),
+                met: judge(ratio <= 1.3),
+            });
+        }
+        targets.push(Target {
+            name: "idle RSS <= 30 MB".into(),
+            measured: megabytes(self.idle_rss_kib),
+            met: judge(at_most_megabytes(self.idle_rss_kib, 30)),
+        });
+        targets.push(Target {
+            name: "RSS under load <= 100 MB".into(),
+            measured: megabytes(self.high_water_rss_kib),
+            met: judge(at_most_megabytes(self.high_water_rss_kib, 100)),
+        });
+        targets.push(Target {
+            name: "start to ready <= 1 s".into(),
+            measured: format!("{} ms", self.start_to_ready.as_millis()),
+            met: judge(self.start_to_ready <= Duration::from_secs(1)),
+        });
+        targets
+    }
+
+    fn largest_size(&self) -> u64 {
+        self.scaling.iter().map(|row| row.apps).max().unwrap_or(0)
+    }
+}
+
+fn micros(us: u64) -> String {
+    format!("{:.2} ms", us as f64 / 1000.0)
+}
+
+/// Megabytes as the targets state them (10^6 bytes); `/proc` counts KiB.
+fn megabytes(kib: u64) -> String {
+    format!("{:.1} MB", (kib * 1024) as f64 / 1e6)
+}
+
+fn at_most_megabytes(kib: u64, megabytes: u64) -> bool {
+    kib * 1024 <= megabytes * 1_000_000
+}

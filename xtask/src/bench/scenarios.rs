@@ -1,0 +1,161 @@
+//! What is measured: the organization the main scenarios use, the main
+//! table (the ceiling and appdeck's four operations), and list scaling.
+
+use std::{net::SocketAddr, path::Path};
+
+use super::{
+    database::Database,
+    http,
+    process::{self, RssSampler, Server},
+    report::{Row, ScalingRow},
+    seed::{self, Fixture},
+    wrk::{self, Load, Request},
+};
+
+pub struct Context<'a> {
+    pub server: &'a Server,
+    pub bench_dir: &'a Path,
+    pub load: Load,
+}
+
+/// The organization the main scenarios use: a template app made through the
+/// API and fixture copies of it.
+pub struct Organization {
+    pub app_id: String,
+}
+
+/// An app as a customer would configure it: several fields set, features,
+/// domains and a webhook, so reads and writes carry a realistic body.
+const APP_BODY: &str = r#"{"name": "Storefront", "description": "Checkout and loyalty app for the retail stores", "environment": "production", "website_url": "https://shop.example.com", "app_store_url": "https://apps.apple.com/app/id1234567890", "authorized_domains": ["shop.example.com", "www.example.com"], "data_retention_days": 365, "timezone": "Europe/Paris", "features": {"push": true, "analytics": true}, "webhook_enabled": true, "webhook_url": "https://hooks.example.com/appdeck", "context_info": "Owned by the retail team"}"#;
+
+const PATCH_BODY: &str =
+    r#"{"description": "Checkout and loyalty app, updated by the benchmark", "features": {"audiences": true}}"#;
+
+pub fn seed_organization(
+    context: &Context,
+    database: &Database,
+    token: &str,
+    apps: u64,
+) -> Result<Organization, String> {
+    let app_id = create_template(context.server.address, token)?;
+    seed::grow(database, &Fixture::new(&app_id, "fa"), 0, apps - 1)?;
+    walk(context.server.address, token, apps)?;
+    Ok(Organization { app_id })
+}
+
+pub fn main_table(
+    context: &Context,
+    ceiling_binary: &Path,
+    token: &str,
+    organization: &Organization,
+) -> Result<Vec<Row>, String> {
+    let app_path = format!("/v1/apps/{}", organization.app_id);
+    // The ceiling serves exactly the bytes appdeck answers for this app.
+    let app_body = http::send(context.server.address, "GET", &app_path, Some(token), None)?;
+    if app_body.status != 200 {
+        return Err(format!("GET {app_path}: HTTP {}: {}", app_body.status, app_body.body));
+    }
+    let body_file = context.bench_dir.join("app.json");
+    std::fs::write(&body_file, &app_body.body)
+        .map_err(|error| format!("cannot write {}: {error}", body_file.display()))?;
+    let (ceiling, ceiling_address) = process::start_ceiling(ceiling_binary, &body_file)?;
+
+    let mut rows = Vec::new();
+    let ceiling_request = Request { method: "GET", path: &app_path, token: None, body: None };
+    rows.push(measure(
+        context,
+        "ceiling: bare axum, same JSON from memory",
+        ceiling_address,
+        ceiling.pid(),
+        &ceiling_request,
+    )?);
+    drop(ceiling);
+    let server = (context.server.address, context.server.process.pid());
+    let scenarios = [
+        ("GET /v1/apps/{id}", Request { method: "GET", path: &app_path, token: Some(token), body: None }),
+        ("GET /v1/apps?limit=50", Request { method: "GET", path: "/v1/apps?limit=50", token: Some(token), body: None }),
+        ("POST /v1/apps", Request { method: "POST", path: "/v1/apps", token: Some(token), body: Some(APP_BODY) }),
+        (
+            "PATCH /v1/apps/{id}",
+            Request { method: "PATCH", path: &app_path, token: Some(token), body: Some(PATCH_BODY) },
+        ),
+    ];
+    for (name, request) in &scenarios {
+        rows.push(measure(context, name, server.0, server.1, request)?);
+    }
+    Ok(rows)
+}
+
+/// The first page and a deep page (90 % into the list) of a second
+/// organization grown to each size in turn.
+pub fn scaling(context: &Context, database: &Database, token: &str, sizes: &[u64]) -> Result<Vec<ScalingRow>, String> {
+    let address = context.server.address;
+    let fixture = Fixture::new(&create_template(address, token)?, "fb");
+    let mut rows = Vec::new();
+    let mut seeded = 1;
+    for &size in sizes {
+        eprintln!("bench: growing the scaling organization to {size} apps");
+        // The template is one of the apps; fixtures are numbered from 1.
+        seed::grow(database, &fixture, seeded - 1, size - 1)?;
+        seeded = size;
+        let deep_cursor = walk(address, token, size)?;
+        let deep_path = format!("/v1/apps?limit=50&cursor={deep_cursor}");
+        for (page, path) in [("first", "/v1/apps?limit=50"), ("deep", deep_path.as_str())] {
+            let request = Request { method: "GET", path, token: Some(token), body: None };
+            let script = context.bench_dir.join("list.lua");
+            eprintln!("bench: {page} page at {size} apps");
+            let summary = wrk::run(address, &request, context.load, &script)?;
+            rows.push(ScalingRow { page, apps: size, summary });
+        }
+    }
+    Ok(rows)
+}
+
+/// Runs one scenario with wrk while sampling the measured process's memory.
+fn measure(context: &Context, name: &str, address: SocketAddr, pid: u32, request: &Request) -> Result<Row, String> {
+    eprintln!("bench: {name}");
+    let script = context.bench_dir.join(format!("{}.lua", request.method.to_ascii_lowercase()));
+    let sampler = RssSampler::start(pid);
+    let summary = wrk::run(address, request, context.load, &script);
+    let peak_rss_kib = sampler.stop();
+    Ok(Row { scenario: name.to_owned(), summary: summary?, peak_rss_kib })
+}
+
+/// Creates the app fixture rows copy, through the API; returns its id.
+fn create_template(address: SocketAddr, token: &str) -> Result<String, String> {
+    let created = http::send(address, "POST", "/v1/apps", Some(token), Some(APP_BODY))?.json(201, "POST /v1/apps")?;
+    created["app"]["id"].as_str().map(str::to_owned).ok_or_else(|| format!("POST /v1/apps: no app.id in {created}"))
+}
+
+/// Walks the whole list through the API, 100 apps a page, checking that it
+/// holds exactly `expected` apps in strictly increasing id order: the
+/// fixtures list and paginate like apps the server made. Returns the cursor
+/// that starts the page 90 % into the list.
+fn walk(address: SocketAddr, token: &str, expected: u64) -> Result<String, String> {
+    let deep_position = expected * 9 / 10;
+    let (mut seen, mut cursor, mut deep_cursor, mut last_id) = (0, String::new(), None, String::new());
+    loop {
+        if deep_cursor.is_none() && seen >= deep_position && !cursor.is_empty() {
+            deep_cursor = Some(cursor.clone());
+        }
+        let path = format!("/v1/apps?limit=100&cursor={cursor}");
+        let page = http::send(address, "GET", &path, Some(token), None)?.json(200, "GET /v1/apps")?;
+        let apps = page["apps"].as_array().ok_or_else(|| format!("GET {path}: no apps array"))?;
+        for app in apps {
+            let id = app["id"].as_str().unwrap_or_default();
+            if id <= last_id.as_str() {
+                return Err(format!("GET {path}: app {id} is listed after {last_id}"));
+            }
+            last_id = id.to_owned();
+        }
+        seen += apps.len() as u64;
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
+    }
+    if seen != expected {
+        return Err(format!("the list holds {seen} apps, {expected} were seeded"));
+    }
+    deep_cursor.ok_or_else(|| format!("a list of {expected} apps has no page 90 % in"))
+}

@@ -27,7 +27,13 @@ pub fn release(workspace_root: &Path) -> Result<Binaries, String> {
     let bench_dir = target_dir.join("bench");
     std::fs::create_dir_all(&bench_dir).map_err(|error| format!("cannot create {}: {error}", bench_dir.display()))?;
     let release = target_dir.join("release");
-    Ok(Binaries { server: release.join("appdeck-server"), ceiling: release.join("bench-ceiling"), bench_dir })
+    // The server runs from a copy with a name of its own: on a shared machine,
+    // a script that stops stray `appdeck-server` processes by name (a test
+    // run's cleanup, say) would otherwise stop the one being measured.
+    let server = bench_dir.join("appdeck_bench_server");
+    std::fs::copy(release.join("appdeck-server"), &server)
+        .map_err(|error| format!("cannot copy the server to {}: {error}", server.display()))?;
+    Ok(Binaries { server, ceiling: release.join("bench-ceiling"), bench_dir })
 }
 
 /// Where cargo puts builds, wherever `CARGO_TARGET_DIR` or a config moved it.

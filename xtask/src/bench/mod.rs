@@ -88,15 +88,19 @@ pub fn run(options: Options) -> Result<(), String> {
         ("RUST_LOG", "warn".into()),
     ];
     let token = create_organization(&binaries.server, &environment, "Acme Mobile")?;
-    let server = process::start_server(&binaries.server, &environment, &binaries.bench_dir.join("server.log"))?;
+    let mut server = process::start_server(&binaries.server, &environment, &binaries.bench_dir.join("server.log"))?;
     let (idle_rss_kib, _) = server.process.memory_kib()?;
     eprintln!("bench: server ready in {} ms, idle RSS {idle_rss_kib} KiB", server.start_to_ready.as_millis());
 
     let context = scenarios::Context { server: &server, bench_dir: &binaries.bench_dir, load: plan.load };
-    let organization = scenarios::seed_organization(&context, &database, &token, plan.organization_apps)?;
-    let rows = scenarios::main_table(&context, &binaries.ceiling, &token, &organization)?;
-    let scaling_token = create_organization(&binaries.server, &environment, "Scaling Co")?;
-    let scaling = scenarios::scaling(&context, &database, &scaling_token, plan.scaling_sizes)?;
+    let measured = (|| {
+        let organization = scenarios::seed_organization(&context, &database, &token, plan.organization_apps)?;
+        let rows = scenarios::main_table(&context, &binaries.ceiling, &token, &organization)?;
+        let scaling_token = create_organization(&binaries.server, &environment, "Scaling Co")?;
+        let scaling = scenarios::scaling(&context, &database, &scaling_token, plan.scaling_sizes)?;
+        Ok::<_, String>((rows, scaling))
+    })();
+    let (rows, scaling) = measured.map_err(|error| server.process.explain(error))?;
     let (_, high_water_rss_kib) = server.process.memory_kib()?;
 
     let report = Report {

@@ -33,13 +33,22 @@ impl Process {
         memory_kib(self.pid()).ok_or_else(|| format!("cannot read /proc/{}/status of {}", self.pid(), self.name))
     }
 
-    /// Fails with the log's tail if the process has already exited.
+    /// Fails with the log if the process has already exited.
     fn check_alive(&mut self, log: &Path) -> Result<(), String> {
         if let Ok(Some(status)) = self.child.try_wait() {
             let log = fs::read_to_string(log).unwrap_or_default();
-            return Err(format!("{} exited ({status}); its log {}:\n{log}", self.name, self.name));
+            return Err(format!("{} exited ({status}); its log:\n{log}", self.name));
         }
         Ok(())
+    }
+
+    /// `error`, plus how the process ended if it is no longer running: a
+    /// refused connection then means the server died, not that it is slow.
+    pub fn explain(&mut self, error: String) -> String {
+        match self.child.try_wait() {
+            Ok(Some(status)) => format!("{error}\n{} had exited: {status}", self.name),
+            _ => error,
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! What is measured: the organization the main scenarios use, the main
 //! table (the ceiling and appdeck's four operations), and list scaling.
 
-use std::{net::SocketAddr, path::Path};
+use std::{net::SocketAddr, path::Path, time::Instant};
 
 use super::{
     database::Database,
@@ -94,11 +94,17 @@ pub fn scaling(context: &Context, database: &Database, token: &str, sizes: &[u64
     let mut rows = Vec::new();
     let mut seeded = 1;
     for &size in sizes {
-        eprintln!("bench: growing the scaling organization to {size} apps");
+        let started = Instant::now();
         // The template is one of the apps; fixtures are numbered from 1.
         seed::grow(database, &fixture, seeded - 1, size - 1)?;
         seeded = size;
+        let loaded = started.elapsed();
         let deep_cursor = walk(address, token, size)?;
+        eprintln!(
+            "bench: scaling organization at {size} apps (fixtures loaded in {:.1} s, list walked in {:.1} s)",
+            loaded.as_secs_f64(),
+            (started.elapsed() - loaded).as_secs_f64()
+        );
         let deep_path = format!("/v1/apps?limit=50&cursor={deep_cursor}");
         for (page, path) in [("first", "/v1/apps?limit=50"), ("deep", deep_path.as_str())] {
             let request = Request { method: "GET", path, token: Some(token), body: None };

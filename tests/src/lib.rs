@@ -321,6 +321,12 @@ impl Instances {
     }
 }
 
+/// A `next_cursor` as the cursor parameter of the generated client, which
+/// types it after the spec's `pattern`.
+pub fn typed_cursor<T: std::str::FromStr<Err: std::fmt::Debug>>(next_cursor: &str) -> T {
+    next_cursor.parse().expect("the server returns cursors that match the spec's pattern")
+}
+
 /// Every audit event of `client`'s organization, newest first, read by
 /// following `next_cursor` with pages of 100; `client` must be an admin's.
 pub async fn all_audit_events(client: &Client) -> Vec<types::AuditEvent> {
@@ -328,7 +334,15 @@ pub async fn all_audit_events(client: &Client) -> Vec<types::AuditEvent> {
     let mut cursor: Option<String> = None;
     for _ in 0..1000 {
         let page = client
-            .list_audit_events(None, None, cursor.as_deref(), std::num::NonZeroU64::new(100), None, None, None)
+            .list_audit_events(
+                None,
+                None,
+                cursor.as_deref().map(typed_cursor).as_ref(),
+                std::num::NonZeroU64::new(100),
+                None,
+                None,
+                None,
+            )
             .await
             .expect("an admin lists the audit events")
             .into_inner();

@@ -53,6 +53,7 @@ pub struct ListAppsQuery {
     #[param(minimum = 1, maximum = 100, default = 50)]
     limit: Option<i64>,
     /// The `next_cursor` of the previous page; absent or empty for the first page.
+    #[param(pattern = "^([0-9a-fA-F]{32})?$")]
     cursor: Option<String>,
     /// Only apps of this environment.
     environment: Option<Environment>,

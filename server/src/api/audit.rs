@@ -31,6 +31,7 @@ pub struct ListAuditEventsQuery {
     #[param(minimum = 1, maximum = 100, default = 50)]
     limit: Option<i64>,
     /// The `next_cursor` of the previous page; absent or empty for the first page.
+    #[param(pattern = "^([0-9a-fA-F]{32})?$")]
     cursor: Option<String>,
     /// Only events of this action.
     action: Option<AuditAction>,

@@ -26,7 +26,11 @@ pub struct OrganizationResponse {
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganizationRequest {
     /// Trimmed; 1-100 characters.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"[^\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     name: String,
 }
 

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{
     RequestBody, ValidationError, fields,
-    rules::{self, Schemes},
+    rules::{self, AuthorizedDomain, HttpUrl, HttpsUrl, Schemes},
 };
 use crate::secret::random_base62;
 
@@ -123,7 +123,7 @@ pub struct App {
     #[schema(minimum = 1, maximum = 3650, example = 365)]
     pub data_retention_days: i32,
     /// An IANA time zone name.
-    #[schema(example = "Europe/Paris")]
+    #[schema(format = "iana-time-zone", example = "Europe/Paris")]
     pub timezone: String,
     #[sqlx(json)]
     pub features: AppFeatures,
@@ -167,7 +167,11 @@ pub struct App {
 #[serde(deny_unknown_fields)]
 pub struct CreateAppRequest {
     /// Trimmed; 1-100 characters.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"[^\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub name: String,
     #[serde(default)]
     #[schema(max_length = 1000)]
@@ -176,22 +180,22 @@ pub struct CreateAppRequest {
     #[schema(nullable = false)]
     pub environment: Option<Environment>,
     #[serde(default)]
-    #[schema(max_length = 2048)]
+    #[schema(value_type = Option<HttpUrl>)]
     pub app_store_url: Option<String>,
     #[serde(default)]
-    #[schema(max_length = 2048)]
+    #[schema(value_type = Option<HttpUrl>)]
     pub play_store_url: Option<String>,
     #[serde(default)]
-    #[schema(max_length = 2048)]
+    #[schema(value_type = Option<HttpUrl>)]
     pub website_url: Option<String>,
     #[serde(default, deserialize_with = "fields::present")]
-    #[schema(nullable = false, max_items = 100)]
+    #[schema(value_type = Option<Vec<AuthorizedDomain>>, nullable = false, max_items = 100)]
     pub authorized_domains: Option<Vec<String>>,
     #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false, minimum = 1, maximum = 3650)]
     pub data_retention_days: Option<i32>,
     #[serde(default, deserialize_with = "fields::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, format = "iana-time-zone")]
     pub timezone: Option<String>,
     #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
@@ -219,7 +223,7 @@ pub struct CreateAppRequest {
     pub webhook_enabled: Option<bool>,
     /// An absolute https URL.
     #[serde(default)]
-    #[schema(max_length = 2048)]
+    #[schema(value_type = Option<HttpsUrl>)]
     pub webhook_url: Option<String>,
     #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
@@ -236,7 +240,12 @@ pub struct CreateAppRequest {
 pub struct UpdateAppRequest {
     /// Trimmed; 1-100 characters.
     #[serde(default, deserialize_with = "fields::present")]
-    #[schema(nullable = false, min_length = 1, max_length = 100)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 100,
+        pattern = r"[^\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "fields::nullable")]
     #[schema(value_type = Option<String>, max_length = 1000)]
@@ -245,23 +254,23 @@ pub struct UpdateAppRequest {
     #[schema(nullable = false)]
     pub environment: Option<Environment>,
     #[serde(default, deserialize_with = "fields::nullable")]
-    #[schema(value_type = Option<String>, max_length = 2048)]
+    #[schema(value_type = Option<HttpUrl>)]
     pub app_store_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "fields::nullable")]
-    #[schema(value_type = Option<String>, max_length = 2048)]
+    #[schema(value_type = Option<HttpUrl>)]
     pub play_store_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "fields::nullable")]
-    #[schema(value_type = Option<String>, max_length = 2048)]
+    #[schema(value_type = Option<HttpUrl>)]
     pub website_url: Option<Option<String>>,
     /// The new list, replacing the old one; `null` or `[]` removes every domain.
     #[serde(default, deserialize_with = "fields::nullable")]
-    #[schema(value_type = Option<Vec<String>>, max_items = 100)]
+    #[schema(value_type = Option<Vec<AuthorizedDomain>>, max_items = 100)]
     pub authorized_domains: Option<Option<Vec<String>>>,
     #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false, minimum = 1, maximum = 3650)]
     pub data_retention_days: Option<i32>,
     #[serde(default, deserialize_with = "fields::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, format = "iana-time-zone")]
     pub timezone: Option<String>,
     #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
@@ -285,7 +294,7 @@ pub struct UpdateAppRequest {
     #[schema(nullable = false)]
     pub webhook_enabled: Option<bool>,
     #[serde(default, deserialize_with = "fields::nullable")]
-    #[schema(value_type = Option<String>, max_length = 2048)]
+    #[schema(value_type = Option<HttpsUrl>)]
     pub webhook_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]

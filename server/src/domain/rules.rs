@@ -1,9 +1,13 @@
 //! Field rules shared by the domain types. Each returns the value to store
 //! (trimmed, lower-cased) or a sentence naming the field.
 
-use std::collections::HashSet;
+use std::{collections::HashSet, sync::LazyLock};
 
-use axum::http::Uri;
+use regex::Regex;
+use utoipa::{
+    PartialSchema, ToSchema,
+    openapi::{ObjectBuilder, RefOr, Schema, Type},
+};
 
 use super::ValidationError;
 
@@ -13,12 +17,20 @@ pub const AUTHORIZED_DOMAINS_MAX: usize = 100;
 pub const RETENTION_DAYS_MIN: i32 = 1;
 pub const RETENTION_DAYS_MAX: i32 = 3650;
 
-/// A trimmed name of 1-100 characters; `what` is the sentence's subject.
+/// What a name must contain besides its length: a character that is not
+/// white space, as `str::trim` understands it (Unicode `White_Space`). The
+/// class is spelled out because `\s` differs between regex engines.
+pub const NON_BLANK_PATTERN: &str = r"[^\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
+
+/// A name of 1-100 characters with something besides white space, stored
+/// trimmed; `what` is the sentence's subject. The length is the sent one, as
+/// the spec's `maxLength` counts it.
 pub fn trimmed_name(value: &str, what: &str) -> Result<String, ValidationError> {
     let trimmed = value.trim();
-    let length = trimmed.chars().count();
-    if length == 0 || length > NAME_MAX_CHARS {
-        return Err(ValidationError::new(format!("{what} is required and must be 1-{NAME_MAX_CHARS} characters")));
+    if trimmed.is_empty() || value.chars().count() > NAME_MAX_CHARS {
+        return Err(ValidationError::new(format!(
+            "{what} is required and must be 1-{NAME_MAX_CHARS} characters, not only white space"
+        )));
     }
     Ok(trimmed.to_owned())
 }
@@ -33,6 +45,42 @@ pub fn optional_text(value: Option<String>, field: &str, max_chars: usize) -> Re
     }
 }
 
+/// An absolute http(s) URL as the spec's `pattern` states it, so that what
+/// a client may validate before sending is exactly what the server accepts:
+/// a host name (no user info, no IP-literal brackets), an optional port of
+/// 0-65535, then an optional path and query of RFC 3986 characters with
+/// well-formed percent escapes; no fragment.
+pub const HTTP_URL_PATTERN: &str = r"^https?://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?([/?]([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$";
+/// [`HTTP_URL_PATTERN`] with https only.
+pub const HTTPS_URL_PATTERN: &str = r"^https://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?([/?]([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$";
+
+/// The request schema of an http(s) URL field: [`HTTP_URL_PATTERN`], at most
+/// 2,048 characters.
+pub struct HttpUrl;
+
+/// The request schema of an https URL field: [`HTTPS_URL_PATTERN`].
+pub struct HttpsUrl;
+
+fn url_schema(pattern: &str) -> RefOr<Schema> {
+    ObjectBuilder::new().schema_type(Type::String).max_length(Some(URL_MAX_CHARS)).pattern(Some(pattern)).into()
+}
+
+impl PartialSchema for HttpUrl {
+    fn schema() -> RefOr<Schema> {
+        url_schema(HTTP_URL_PATTERN)
+    }
+}
+
+impl ToSchema for HttpUrl {}
+
+impl PartialSchema for HttpsUrl {
+    fn schema() -> RefOr<Schema> {
+        url_schema(HTTPS_URL_PATTERN)
+    }
+}
+
+impl ToSchema for HttpsUrl {}
+
 /// Which schemes a URL field accepts.
 #[derive(Clone, Copy)]
 pub enum Schemes {
@@ -40,46 +88,56 @@ pub enum Schemes {
     HttpsOnly,
 }
 
-/// An optional absolute URL with a host, of at most 2,048 characters.
+impl Schemes {
+    fn pattern(self) -> &'static Regex {
+        static HTTP: LazyLock<Regex> = LazyLock::new(|| Regex::new(HTTP_URL_PATTERN).expect("a valid pattern"));
+        static HTTPS: LazyLock<Regex> = LazyLock::new(|| Regex::new(HTTPS_URL_PATTERN).expect("a valid pattern"));
+        match self {
+            Self::HttpOrHttps => &HTTP,
+            Self::HttpsOnly => &HTTPS,
+        }
+    }
+}
+
+/// An optional absolute URL (see [`HTTP_URL_PATTERN`]) of at most 2,048 characters.
 pub fn optional_url(value: Option<String>, field: &str, schemes: Schemes) -> Result<Option<String>, ValidationError> {
     let Some(url) = value else { return Ok(None) };
-    let allowed: &[&str] = match schemes {
-        Schemes::HttpOrHttps => &["http", "https"],
-        Schemes::HttpsOnly => &["https"],
+    if url.len() <= URL_MAX_CHARS && schemes.pattern().is_match(&url) {
+        return Ok(Some(url));
+    }
+    let kind = match schemes {
+        Schemes::HttpOrHttps => "http(s)",
+        Schemes::HttpsOnly => "https",
     };
-    let is_valid = url.len() <= URL_MAX_CHARS
-        && url.parse::<Uri>().is_ok_and(|uri| {
-            uri.scheme_str().is_some_and(|scheme| allowed.contains(&scheme))
-                && uri.host().is_some_and(|host| !host.is_empty())
-                && uri.authority().is_some_and(|authority| has_valid_port(authority.as_str()))
-        });
-    if is_valid {
-        Ok(Some(url))
-    } else {
-        let kind = match schemes {
-            Schemes::HttpOrHttps => "http(s)",
-            Schemes::HttpsOnly => "https",
-        };
-        Err(ValidationError::new(format!(
-            "`{field}` must be an absolute {kind} URL of at most {URL_MAX_CHARS} characters"
-        )))
+    Err(ValidationError::new(format!("`{field}` must be an absolute {kind} URL of at most {URL_MAX_CHARS} characters")))
+}
+
+/// One `authorized_domains` entry: an RFC 1123 host name (labels of letters,
+/// digits and inner hyphens, at most 63 characters each), optionally
+/// starting with `*.`; at most [`AUTHORIZED_DOMAIN_MAX_CHARS`] in all.
+pub const AUTHORIZED_DOMAIN_PATTERN: &str =
+    r"^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$";
+pub const AUTHORIZED_DOMAIN_MAX_CHARS: usize = 253;
+
+/// The request schema of an `authorized_domains` entry.
+pub struct AuthorizedDomain;
+
+impl PartialSchema for AuthorizedDomain {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(AUTHORIZED_DOMAIN_MAX_CHARS))
+            .pattern(Some(AUTHORIZED_DOMAIN_PATTERN))
+            .into()
     }
 }
 
-/// `Uri` accepts any digits as a port; only 0-65535 can be dialled.
-fn has_valid_port(authority: &str) -> bool {
-    let host_and_port = authority.rsplit_once('@').map_or(authority, |(_, rest)| rest);
-    if host_and_port.ends_with(']') {
-        return true;
-    }
-    match host_and_port.rsplit_once(':') {
-        None => true,
-        Some((_, port)) => port.parse::<u16>().is_ok(),
-    }
-}
+impl ToSchema for AuthorizedDomain {}
 
-/// Host names, each optionally starting with `*.`; stored lower-case, unique.
+/// Host names as [`AUTHORIZED_DOMAIN_PATTERN`] states them; stored
+/// lower-case, unique whatever their case.
 pub fn authorized_domains(domains: Vec<String>) -> Result<Vec<String>, ValidationError> {
+    static PATTERN: LazyLock<Regex> = LazyLock::new(|| Regex::new(AUTHORIZED_DOMAIN_PATTERN).expect("a valid pattern"));
     if domains.len() > AUTHORIZED_DOMAINS_MAX {
         return Err(ValidationError::new(format!(
             "`authorized_domains` may hold at most {AUTHORIZED_DOMAINS_MAX} host names"
@@ -88,32 +146,18 @@ pub fn authorized_domains(domains: Vec<String>) -> Result<Vec<String>, Validatio
     let mut seen = HashSet::with_capacity(domains.len());
     let mut normalized = Vec::with_capacity(domains.len());
     for domain in domains {
-        let lower = domain.trim().to_ascii_lowercase();
-        let host = lower.strip_prefix("*.").unwrap_or(&lower);
-        if !is_host_name(host) {
+        if domain.len() > AUTHORIZED_DOMAIN_MAX_CHARS || !PATTERN.is_match(&domain) {
             return Err(ValidationError::new(format!(
                 "`authorized_domains` entry `{domain}` is not a host name (a leading `*.` is allowed)"
             )));
         }
+        let lower = domain.to_ascii_lowercase();
         if !seen.insert(lower.clone()) {
             return Err(ValidationError::new(format!("`authorized_domains` lists `{lower}` more than once")));
         }
         normalized.push(lower);
     }
     Ok(normalized)
-}
-
-/// RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens.
-fn is_host_name(host: &str) -> bool {
-    !host.is_empty()
-        && host.len() <= 253
-        && host.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
-        })
 }
 
 pub fn retention_days(days: i32) -> Result<i32, ValidationError> {
@@ -145,7 +189,18 @@ mod tests {
         assert!(trimmed_name("   ", "App name").is_err());
         assert!(trimmed_name(&"é".repeat(100), "App name").is_ok());
         let error = trimmed_name(&"a".repeat(101), "App name").unwrap_err();
-        assert_eq!(error.0, "App name is required and must be 1-100 characters");
+        assert_eq!(error.0, "App name is required and must be 1-100 characters, not only white space");
+        assert!(trimmed_name(&format!(" {}", "a".repeat(100)), "App name").is_err(), "the sent length counts");
+        assert!(trimmed_name("\u{3000}\u{85}", "App name").is_err());
+    }
+
+    #[test]
+    fn the_non_blank_pattern_is_what_trim_keeps() {
+        let non_blank = Regex::new(NON_BLANK_PATTERN).unwrap();
+        for character in (0..=0x3100).filter_map(char::from_u32) {
+            let text = character.to_string();
+            assert_eq!(non_blank.is_match(&text), !text.trim().is_empty(), "U+{:04X}", character as u32);
+        }
     }
 
     #[test]
@@ -168,6 +223,15 @@ mod tests {
         assert!(check("https://exa mple.com", Schemes::HttpOrHttps).is_err());
         assert!(check("https://example.com:8443/", Schemes::HttpOrHttps).is_ok());
         assert!(check("https://example.com:99999/", Schemes::HttpOrHttps).is_err());
+        assert!(check("https://example.com:65535/", Schemes::HttpOrHttps).is_ok());
+        assert!(check("https://example.com:65536/", Schemes::HttpOrHttps).is_err());
+        assert!(check("https://shop.example.com/a%20b/c?x=1&y=%2F", Schemes::HttpOrHttps).is_ok());
+        assert!(check("https://shop.example.com/a%2", Schemes::HttpOrHttps).is_err());
+        assert!(check("https://user:pw@example.com/", Schemes::HttpOrHttps).is_err());
+        assert!(check("https://example.com/#fragment", Schemes::HttpOrHttps).is_err());
+        assert!(check("https://-example.com/", Schemes::HttpOrHttps).is_err());
+        assert!(check("HTTPS://example.com/", Schemes::HttpOrHttps).is_err());
+        assert!(check("https://example.com/\n", Schemes::HttpOrHttps).is_err());
         let long = format!("https://example.com/{}", "a".repeat(URL_MAX_CHARS));
         assert!(check(&long, Schemes::HttpOrHttps).is_err());
     }
@@ -181,6 +245,9 @@ mod tests {
         assert!(authorized_domains(vec!["-bad.com".into()]).is_err());
         assert!(authorized_domains(vec!["*.".into()]).is_err());
         assert!(authorized_domains(vec!["https://a.com".into()]).is_err());
+        assert!(authorized_domains(vec![" a.com".into()]).is_err(), "no white space, as the pattern says");
+        assert!(authorized_domains(vec![format!("{}.com", "a".repeat(64))]).is_err(), "labels of at most 63");
+        assert!(authorized_domains(vec![["a".repeat(63).as_str(); 4].join(".")]).is_err(), "at most 253 in all");
         assert!(authorized_domains((0..101).map(|index| format!("h{index}.com")).collect()).is_err());
         assert!(authorized_domains((0..100).map(|index| format!("h{index}.com")).collect()).is_ok());
     }

@@ -86,7 +86,11 @@ const TOKEN_READ_ONLY_FIELDS: &[&str] = &["id", "masked_token", "created_at", "c
 #[serde(deny_unknown_fields)]
 pub struct CreateApiTokenRequest {
     /// Trimmed; 1-100 characters; unique among the organization's live tokens.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"[^\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub label: String,
     pub role: TokenRole,
     /// When the token stops working; must be in the future. Null or absent never expires.
@@ -104,7 +108,12 @@ impl RequestBody for CreateApiTokenRequest {
 pub struct UpdateApiTokenRequest {
     /// Trimmed; 1-100 characters; unique among the organization's live tokens.
     #[serde(default, deserialize_with = "fields::present")]
-    #[schema(nullable = false, min_length = 1, max_length = 100)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 100,
+        pattern = r"[^\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub label: Option<String>,
     #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]

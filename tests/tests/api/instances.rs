@@ -3,7 +3,7 @@
 //! `cargo xtask test` runs them with `TEST_DATABASE_URL` and `TEST_REDIS_URL`.
 
 use appdeck_server::domain::token::TokenRole;
-use appdeck_tests::{app_request, error_response, spawn_instances};
+use appdeck_tests::{app_request, error_response, spawn_instances, typed_cursor};
 use reqwest::StatusCode;
 use std::collections::HashSet;
 
@@ -78,7 +78,11 @@ async fn pages_read_through_alternating_instances_have_no_gaps_or_repeats() {
     for page in 0.. {
         let client = instances.client(page % 2, &instances.admin_token);
         let limit = std::num::NonZeroU64::new(5);
-        let response = client.list_apps(cursor.as_deref(), None, limit, None).await.unwrap().into_inner();
+        let response = client
+            .list_apps(cursor.as_deref().map(typed_cursor).as_ref(), None, limit, None)
+            .await
+            .unwrap()
+            .into_inner();
         seen.extend(response.apps.iter().map(|app| app.id));
         cursor = response.next_cursor;
         if cursor.is_none() {

@@ -13,7 +13,7 @@ use std::{
 };
 
 use appdeck_server::domain::token::TokenRole;
-use appdeck_tests::{app_request, spawn_app};
+use appdeck_tests::{app_request, spawn_app, typed_cursor};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use uuid::Uuid;
@@ -57,8 +57,12 @@ async fn list_apps_pages_see_every_earlier_app_once_in_id_order_while_apps_are_c
         while created_count.load(Ordering::SeqCst) < page_number.min(40) {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
-        let page =
-            app.client.list_apps(cursor.as_deref(), None, limit(7), None).await.expect("a page is listed").into_inner();
+        let page = app
+            .client
+            .list_apps(cursor.as_deref().map(typed_cursor).as_ref(), None, limit(7), None)
+            .await
+            .expect("a page is listed")
+            .into_inner();
         assert!(page.apps.len() <= 7, "a page holds at most `limit` apps");
         seen.extend(page.apps.iter().map(|listed| listed.id));
         match page.next_cursor {
@@ -98,7 +102,12 @@ async fn list_api_tokens_pages_with_limit_and_cursor_like_apps() {
     let mut pages: Vec<Vec<Uuid>> = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let page = app.client.list_api_tokens(cursor.as_deref(), limit(5)).await.expect("a page").into_inner();
+        let page = app
+            .client
+            .list_api_tokens(cursor.as_deref().map(typed_cursor).as_ref(), limit(5))
+            .await
+            .expect("a page")
+            .into_inner();
         pages.push(page.tokens.iter().map(|token| token.id).collect());
         match page.next_cursor {
             Some(next) => cursor = Some(next),

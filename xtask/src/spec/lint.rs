@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use regex::Regex;
 use serde_json::Value;
 
 use super::normalize;
@@ -25,6 +26,7 @@ impl std::fmt::Display for Finding {
 pub fn lint(spec: &Value) -> Vec<Finding> {
     let mut findings = Vec::new();
     operations(spec, &mut findings);
+    links(spec, &mut findings);
     examples(spec, &mut findings);
     unused_components(spec, &mut findings);
     inline_duplicates(spec, &mut findings);
@@ -107,6 +109,69 @@ fn operations(spec: &Value, findings: &mut Vec<Finding>) {
     }
 }
 
+/// Every response `link` names an operation that exists, only parameters
+/// that operation has, and a `$response.body#/...` value the response's
+/// schema holds: the stateful contract tests follow them.
+fn links(spec: &Value, findings: &mut Vec<Finding>) {
+    let operations = each_operation(spec);
+    for (pointer, _, operation) in &operations {
+        for (status, response) in operation["responses"].as_object().into_iter().flatten() {
+            for (name, link) in response["links"].as_object().into_iter().flatten() {
+                let at = format!("{pointer}/responses/{status}/links/{}", escape(name));
+                let mut complain = |message: String| findings.push(Finding { pointer: at.clone(), message });
+                let target_id = link["operationId"].as_str().unwrap_or_default();
+                let Some((_, target_item, target)) =
+                    operations.iter().find(|(_, _, candidate)| candidate["operationId"] == target_id)
+                else {
+                    complain(format!("links to operationId `{target_id}`, which no operation has"));
+                    continue;
+                };
+                let parameter_names: BTreeSet<String> = [target_item.get("parameters"), target.get("parameters")]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_array)
+                    .flatten()
+                    .filter_map(|parameter| resolve(spec, parameter)["name"].as_str().map(str::to_owned))
+                    .collect();
+                let body_schema = &response["content"]["application/json"]["schema"];
+                for (parameter, expression) in link["parameters"].as_object().into_iter().flatten() {
+                    if !parameter_names.contains(parameter) {
+                        complain(format!("sets parameter `{parameter}`, which `{target_id}` does not take"));
+                    }
+                    let holds = expression
+                        .as_str()
+                        .and_then(|expression| expression.strip_prefix("$response.body#/"))
+                        .is_some_and(|path| schema_holds(spec, body_schema, path.split('/')));
+                    if !holds {
+                        complain(format!("`{parameter}` is {expression}, not a field of the response body"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Follows a `$ref` (and a one-member `allOf`, the 3.0 way to annotate one).
+fn resolve<'a>(spec: &'a Value, node: &'a Value) -> &'a Value {
+    if let Some(target) =
+        node["$ref"].as_str().and_then(|reference| reference.strip_prefix('#')).and_then(|at| spec.pointer(at))
+    {
+        return resolve(spec, target);
+    }
+    match node["allOf"].as_array().map(Vec::as_slice) {
+        Some([only]) => resolve(spec, only),
+        _ => node,
+    }
+}
+
+fn schema_holds<'a>(spec: &Value, schema: &Value, mut path: impl Iterator<Item = &'a str>) -> bool {
+    let schema = resolve(spec, schema);
+    match path.next() {
+        None => !schema.is_null(),
+        Some(field) => schema["properties"].get(field).is_some_and(|inner| schema_holds(spec, inner, path)),
+    }
+}
+
 fn is_snake_case(id: &str) -> bool {
     !id.is_empty()
         && id.starts_with(|c: char| c.is_ascii_lowercase())
@@ -181,9 +246,6 @@ pub fn validate(spec: &Value, value: &Value, schema: &Value, at: &str) -> Vec<St
     {
         errors.push(format!("{place} is {value}, not one of {}", Value::Array(allowed.clone())));
     }
-    if schema.get("pattern").is_some() {
-        errors.push(format!("{place}: `pattern` cannot be checked by spec lint; add a regex engine before using it"));
-    }
     let type_matches = match schema["type"].as_str() {
         None => true,
         Some("string") => value.is_string(),
@@ -208,6 +270,13 @@ pub fn validate(spec: &Value, value: &Value, schema: &Value, at: &str) -> Vec<St
         }
         if schema["maxLength"].as_u64().is_some_and(|max| length > max) {
             errors.push(format!("{place} is longer than maxLength {}", schema["maxLength"]));
+        }
+        if let Some(pattern) = schema["pattern"].as_str() {
+            match Regex::new(pattern) {
+                Ok(regex) if !regex.is_match(text) => errors.push(format!("{place} does not match its pattern")),
+                Ok(_) => {}
+                Err(error) => errors.push(format!("{place}: the pattern does not compile: {error}")),
+            }
         }
         match schema["format"].as_str() {
             Some("uuid") if !is_uuid(text) => errors.push(format!("{place} is not a uuid")),
@@ -432,6 +501,27 @@ mod tests {
         });
         assert_finding("`code` is 404, not of type", |spec| {
             spec["components"]["responses"]["NotFound"]["content"]["application/json"]["example"]["code"] = json!(404);
+        });
+        assert_finding("`website_url` does not match its pattern", |spec| {
+            spec["paths"]["/v1/apps"]["post"]["requestBody"]["content"]["application/json"]["example"]["website_url"] =
+                json!("ftp://shop.example.com");
+        });
+    }
+
+    #[test]
+    fn broken_links_are_found() {
+        let link = "/paths/~1v1~1apps/post/responses/201/links/GetApp";
+        assert_finding(&format!("{link}: links to operationId `fetch_app`"), |spec| {
+            spec["paths"]["/v1/apps"]["post"]["responses"]["201"]["links"]["GetApp"]["operationId"] =
+                json!("fetch_app");
+        });
+        assert_finding(&format!("{link}: sets parameter `app_id`"), |spec| {
+            spec["paths"]["/v1/apps"]["post"]["responses"]["201"]["links"]["GetApp"]["parameters"] =
+                json!({"app_id": "$response.body#/app/id"});
+        });
+        assert_finding(&format!("{link}: `id` is \"$response.body#/app/uuid\""), |spec| {
+            spec["paths"]["/v1/apps"]["post"]["responses"]["201"]["links"]["GetApp"]["parameters"]["id"] =
+                json!("$response.body#/app/uuid");
         });
     }
 

@@ -3,7 +3,8 @@
 //! end-to-end and binary tests again on PostgreSQL with Redis, including the
 //! multi-instance and fault tests that need them, then Swagger UI driven in
 //! headless Chromium (`tests/browser/run.sh`) and clients generated in
-//! TypeScript and Python run against a live server (`tests/clients/run.sh`).
+//! TypeScript and Python run against a live server (`tests/clients/run.sh`),
+//! and last the Schemathesis contract tests (`tests/contract/run.sh`).
 
 use std::{
     net::{TcpStream, ToSocketAddrs},
@@ -18,7 +19,8 @@ pub fn run() -> Result<(), String> {
     cargo(&["test", "--workspace"], &[])?;
     postgres_and_redis_pass()?;
     script("Swagger UI in headless Chromium", "tests/browser/run.sh")?;
-    script("clients generated in TypeScript and Python", "tests/clients/run.sh")
+    script("clients generated in TypeScript and Python", "tests/clients/run.sh")?;
+    script("contract tests: Schemathesis over every operation", "tests/contract/run.sh")
 }
 
 fn postgres_and_redis_pass() -> Result<(), String> {

@@ -10,8 +10,9 @@
 //! - component `responses`, `parameters`, `headers` and `requestBodies` are
 //!   resolved into the operations; schema `$ref`s stay references, written
 //!   as the component's name, and component schemas are compared on their own;
-//! - prose (descriptions, summaries, examples, titles) is dropped: it lives
-//!   only in `openapi.yaml`, and `spec lint` checks it there;
+//! - prose (descriptions, summaries, examples, titles) and response `links`
+//!   are dropped: they live only in `openapi.yaml`, and `spec lint` checks
+//!   them there;
 //! - nullability is `nullable: true` whatever the source form (3.1
 //!   `type: [T, "null"]`, `oneOf: [X, {type: "null"}]`, or 3.0
 //!   `allOf: [X]` with `nullable`);

@@ -20,4 +20,5 @@ mod rate_limits;
 mod roles;
 mod smoke;
 mod spec;
+mod streams;
 mod token_security;

@@ -1,5 +1,6 @@
 //! Generates the client from `../openapi.yaml` with progenitor, so the client
-//! can never drift from the reviewed spec.
+//! can never drift from the reviewed spec; with the `mock` feature, also
+//! progenitor's typed httpmock mocks of every operation.
 
 use std::{env, fs, path::Path};
 
@@ -13,7 +14,16 @@ fn main() {
     let tokens = generator
         .generate_tokens(&spec)
         .unwrap_or_else(|error| panic!("progenitor cannot generate a client from openapi.yaml: {error}"));
-    let syntax_tree = syn::parse2(tokens).expect("progenitor output parses as Rust");
-    let out_file = Path::new(&env::var("OUT_DIR").expect("OUT_DIR is set by cargo")).join("codegen.rs");
-    fs::write(out_file, prettyplease::unparse(&syntax_tree)).expect("write the generated client");
+    write_generated("codegen.rs", syn::parse2(tokens).expect("progenitor's client parses as Rust"));
+    if env::var_os("CARGO_FEATURE_MOCK").is_some() {
+        let mocks = generator
+            .httpmock(&spec, "crate")
+            .unwrap_or_else(|error| panic!("progenitor cannot generate mocks from openapi.yaml: {error}"));
+        write_generated("mock.rs", syn::parse2(mocks).expect("progenitor's mocks parse as Rust"));
+    }
+}
+
+fn write_generated(file_name: &str, syntax_tree: syn::File) {
+    let out_file = Path::new(&env::var("OUT_DIR").expect("OUT_DIR is set by cargo")).join(file_name);
+    fs::write(out_file, prettyplease::unparse(&syntax_tree)).expect("write the generated code");
 }

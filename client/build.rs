@@ -1,6 +1,7 @@
 //! Generates the client from `../openapi.yaml` with progenitor, so the client
 //! can never drift from the reviewed spec; with the `mock` feature, also
-//! progenitor's typed httpmock mocks of every operation.
+//! progenitor's typed httpmock mocks of every operation, and with `cli`, its
+//! clap commands for every operation (used by the `appdeck` binary).
 
 use std::{env, fs, path::Path};
 
@@ -21,6 +22,25 @@ fn main() {
             .unwrap_or_else(|error| panic!("progenitor cannot generate mocks from openapi.yaml: {error}"));
         write_generated("mock.rs", syn::parse2(mocks).expect("progenitor's mocks parse as Rust"));
     }
+    if env::var_os("CARGO_FEATURE_CLI").is_some() {
+        generate_cli(&spec);
+    }
+}
+
+/// progenitor's CLI is written against a builder-style client whose types
+/// derive `JsonSchema`: generated beside the positional one, for the CLI alone.
+fn generate_cli(spec: &openapiv3::OpenAPI) {
+    let mut settings = progenitor::GenerationSettings::default();
+    settings.with_interface(progenitor::InterfaceStyle::Builder).with_derive("schemars::JsonSchema");
+    let mut generator = progenitor::Generator::new(&settings);
+    let client = generator
+        .generate_tokens(spec)
+        .unwrap_or_else(|error| panic!("progenitor cannot generate the CLI's client: {error}"));
+    write_generated("cli_client.rs", syn::parse2(client).expect("progenitor's client parses as Rust"));
+    let commands = generator
+        .cli(spec, "self::sdk")
+        .unwrap_or_else(|error| panic!("progenitor cannot generate a CLI from openapi.yaml: {error}"));
+    write_generated("cli.rs", syn::parse2(commands).expect("progenitor's CLI parses as Rust"));
 }
 
 fn write_generated(file_name: &str, syntax_tree: syn::File) {

@@ -45,7 +45,7 @@ fn postgres_and_redis_pass() -> Result<(), String> {
     }
     eprintln!("\n== the end-to-end and binary tests again, on PostgreSQL and Redis\n");
     cargo(
-        &["test", "-p", "appdeck-tests", "-p", "appdeck-server", "--", "--include-ignored"],
+        &["test", "-p", "appdeck-tests", "-p", "appdeck-server", "-p", "appdeck-cli", "--", "--include-ignored"],
         &[("TEST_DATABASE_URL", &database_url), ("TEST_REDIS_URL", &redis_url)],
     )
 }

@@ -19,20 +19,9 @@ for tool in chromium node; do
     fi
 done
 
-work=$(mktemp -d)
-server_pid=""
-browser_pid=""
-cleanup() {
-    for pid in $browser_pid $server_pid; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$work" 2>/dev/null || true
-}
-trap cleanup EXIT
-
 # shellcheck source=../support/server.sh
 . tests/support/server.sh
+make_work_dir
 start_server
 
 app_name="Browser app $RANDOM"
@@ -43,7 +32,7 @@ chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
     --user-data-dir="$work/profile" --window-size=1280,2000 --remote-debugging-port=0 \
     "$base_url/docs/" 2>"$work/browser.log" &
-browser_pid=$!
+other_pids=$!
 for _ in $(seq 100); do
     devtools=$(grep -o 'ws://[^ ]*' "$work/browser.log" | head -1) || true
     [ -n "${devtools:-}" ] && break

@@ -18,16 +18,9 @@ for tool in npm python3; do
     fi
 done
 
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work" 2>/dev/null || true
-}
-trap cleanup EXIT
+# shellcheck source=../support/server.sh
+. tests/support/server.sh
+make_work_dir
 
 (
     cd tests/clients/typescript
@@ -51,8 +44,6 @@ target/clients/python-venv/bin/pip install -q -r tests/clients/python/requiremen
 target/clients/python-venv/bin/pip install -q --force-reinstall --no-deps "$python_build"/appdeck-app-management-api-client
 target/clients/python-venv/bin/pip install -q "$python_build"/appdeck-app-management-api-client
 
-# shellcheck source=../support/server.sh
-. tests/support/server.sh
 start_server
 
 node tests/clients/typescript/build/js/scenario.js "$base_url" "$token"

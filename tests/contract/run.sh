@@ -23,16 +23,9 @@ seed=${APPDECK_CONTRACT_SEED:-1}
 report_dir=target/contract
 venv=target/contract/venv
 
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work" 2>/dev/null || true
-}
-trap cleanup EXIT
+# shellcheck source=../support/server.sh
+. tests/support/server.sh
+make_work_dir
 
 mkdir -p "$report_dir"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
@@ -43,8 +36,6 @@ mkdir -p "$report_dir"
 # the operation under test. The limits themselves are tested in Rust.
 export APPDECK_RATE_LIMIT_PER_HOUR=100000000
 export APPDECK_AUTH_FAILURES_PER_MINUTE=100000000
-# shellcheck source=../support/server.sh
-. tests/support/server.sh
 start_server
 
 APPDECK_CONTRACT_TOKEN_ID=$(curl -sf -H "X-API-Key: $token" "$base_url/v1/me" |

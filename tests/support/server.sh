@@ -1,7 +1,24 @@
 # Sourced by the scripts that drive a live server from outside Rust
-# (tests/browser, tests/clients): starts `appdeck-server` on a fresh SQLite
-# database in "$work" and sets `base_url`, `token` and `server_pid`.
-# The caller creates "$work" and stops the server when done.
+# (tests/browser, tests/clients, tests/contract). `make_work_dir` makes
+# "$work" and, when the script exits, stops the server and whatever else is
+# in `other_pids` and removes "$work"; `start_server` starts
+# `appdeck-server` on a fresh SQLite database in "$work" and sets
+# `base_url`, `token` and `server_pid`.
+
+make_work_dir() {
+    work=$(mktemp -d)
+    server_pid=""
+    other_pids=""
+    trap stop_and_clean_up EXIT
+}
+
+stop_and_clean_up() {
+    for pid in $other_pids $server_pid; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$work" 2>/dev/null || true
+}
 
 start_server() {
     cargo build -q -p appdeck-server

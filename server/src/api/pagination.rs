@@ -58,6 +58,29 @@ mod tests {
         assert_eq!(page_request(Some(100), None).unwrap().limit, 101);
     }
 
+    /// What the list queries' `#[param(pattern)]` say a `cursor` is: 32 hex
+    /// digits, or empty for the first page.
+    const CURSOR_PATTERN: &str = "^([0-9a-fA-F]{32})?$";
+
+    #[test]
+    fn the_spec_states_exactly_the_cursors_the_decoder_takes() {
+        let document = serde_json::to_value(crate::api::openapi()).unwrap();
+        for path in ["/v1/apps", "/v1/api-tokens", "/v1/audit-events"] {
+            let parameters = document["paths"][path]["get"]["parameters"].as_array().unwrap();
+            let cursor = parameters.iter().find(|parameter| parameter["name"] == "cursor").unwrap();
+            assert_eq!(cursor["schema"]["pattern"], CURSOR_PATTERN, "{path}");
+        }
+        let pattern = regex::Regex::new(CURSOR_PATTERN).unwrap();
+        let hex = Uuid::now_v7().simple().to_string();
+        for candidate in [hex.clone(), hex.to_uppercase(), String::new(), hex[1..].to_owned(), format!("{hex}0")]
+            .into_iter()
+            .chain(["g".repeat(32), Uuid::now_v7().to_string(), " ".into()])
+        {
+            let decodes = page_request(None, Some(&candidate)).is_ok();
+            assert_eq!(pattern.is_match(&candidate), decodes, "{candidate:?}");
+        }
+    }
+
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
         let id = Uuid::now_v7();

@@ -45,14 +45,21 @@ pub fn optional_text(value: Option<String>, field: &str, max_chars: usize) -> Re
     }
 }
 
+// What follows the scheme in both URL patterns.
+macro_rules! url_after_scheme {
+    () => {
+        r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?([/?]([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$"
+    };
+}
+
 /// An absolute http(s) URL as the spec's `pattern` states it, so that what
 /// a client may validate before sending is exactly what the server accepts:
 /// a host name (no user info, no IP-literal brackets), an optional port of
 /// 0-65535, then an optional path and query of RFC 3986 characters with
 /// well-formed percent escapes; no fragment.
-pub const HTTP_URL_PATTERN: &str = r"^https?://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?([/?]([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$";
+pub const HTTP_URL_PATTERN: &str = concat!("^https?://", url_after_scheme!());
 /// [`HTTP_URL_PATTERN`] with https only.
-pub const HTTPS_URL_PATTERN: &str = r"^https://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?([/?]([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$";
+pub const HTTPS_URL_PATTERN: &str = concat!("^https://", url_after_scheme!());
 
 /// The request schema of an http(s) URL field: [`HTTP_URL_PATTERN`], at most
 /// 2,048 characters.
@@ -192,6 +199,24 @@ mod tests {
         assert_eq!(error.0, "App name is required and must be 1-100 characters, not only white space");
         assert!(trimmed_name(&format!(" {}", "a".repeat(100)), "App name").is_err(), "the sent length counts");
         assert!(trimmed_name("\u{3000}\u{85}", "App name").is_err());
+    }
+
+    #[test]
+    fn the_spec_states_the_patterns_the_rules_check() {
+        let document = serde_json::to_value(crate::api::openapi()).unwrap();
+        let schemas = &document["components"]["schemas"];
+        for (schema, field) in [
+            ("CreateAppRequest", "name"),
+            ("UpdateAppRequest", "name"),
+            ("CreateApiTokenRequest", "label"),
+            ("UpdateApiTokenRequest", "label"),
+            ("UpdateOrganizationRequest", "name"),
+        ] {
+            assert_eq!(schemas[schema]["properties"][field]["pattern"], NON_BLANK_PATTERN, "{schema}.{field}");
+        }
+        assert_eq!(schemas["HttpUrl"]["pattern"], HTTP_URL_PATTERN);
+        assert_eq!(schemas["HttpsUrl"]["pattern"], HTTPS_URL_PATTERN);
+        assert_eq!(schemas["AuthorizedDomain"]["pattern"], AUTHORIZED_DOMAIN_PATTERN);
     }
 
     #[test]

@@ -127,7 +127,7 @@ fn measure(context: &Context, name: &str, address: SocketAddr, pid: u32, request
     Ok(Row { scenario: name.to_owned(), summary: summary?, peak_rss_kib })
 }
 
-/// Creates the app fixture rows copy, through the API; returns its id.
+/// Creates, through the API, the app that fixture rows copy; returns its id.
 fn create_template(address: SocketAddr, token: &str) -> Result<String, String> {
     let created = http::send(address, "POST", "/v1/apps", Some(token), Some(APP_BODY))?.json(201, "POST /v1/apps")?;
     created["app"]["id"].as_str().map(str::to_owned).ok_or_else(|| format!("POST /v1/apps: no app.id in {created}"))

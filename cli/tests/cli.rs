@@ -28,7 +28,8 @@ async fn apps_list_follows_cursors_to_the_last_page() {
     let app = spawn_app().await;
     let mut ids = Vec::new();
     for index in 0..5 {
-        let created = app.client.create_app(&app_request(&format!("app {index}"))).await.unwrap().into_inner().app;
+        let created =
+            app.client.create_app(None, &app_request(&format!("app {index}"))).await.unwrap().into_inner().app;
         ids.push(created.id.to_string());
     }
 
@@ -61,8 +62,8 @@ async fn apps_create_sends_the_flags_and_prints_the_app() {
 async fn format_table_prints_a_header_and_a_row_per_item() {
     // Arrange
     let app = spawn_app().await;
-    app.client.create_app(&app_request("Storefront")).await.unwrap();
-    app.client.create_app(&app_request("Backoffice")).await.unwrap();
+    app.client.create_app(None, &app_request("Storefront")).await.unwrap();
+    app.client.create_app(None, &app_request("Backoffice")).await.unwrap();
 
     // Act
     let output = appdeck(&app, &["apps", "list", "--format", "table"]).await;

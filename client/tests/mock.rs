@@ -15,7 +15,7 @@ async fn find_or_create_app(client: &Client, name: &str) -> Result<types::App, L
         return Ok(found);
     }
     let request: types::CreateAppRequest = serde_json::from_value(json!({"name": name})).expect("a valid request");
-    Ok(client.create_app(&request).await?.into_inner().app)
+    Ok(client.create_app(None, &request).await?.into_inner().app)
 }
 
 fn app(id: &str, name: &str) -> types::App {

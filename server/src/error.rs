@@ -49,6 +49,12 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("{0}")]
     Conflict(String),
+    /// The `Idempotency-Key` was already used with another request (another body or operation).
+    #[error(
+        "This Idempotency-Key was already used for a different request (another body or operation); \
+         send a new key for a new request"
+    )]
+    IdempotencyKeyReused,
     #[error("Request body is too large")]
     PayloadTooLarge,
     #[error("Request body must be sent with Content-Type: application/json")]
@@ -84,7 +90,7 @@ impl ApiError {
             Self::TokenDisabled | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::IdempotencyKeyReused => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyFailedAuthentications(_) | Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -104,6 +110,7 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict(_) => "conflict",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooManyFailedAuthentications(_) | Self::RateLimited { .. } => "rate_limited",
@@ -170,7 +177,8 @@ const ERROR_STATUSES: [(StatusCode, &str); 10] = [
     (StatusCode::NOT_FOUND, "No such resource in the token's organization"),
     (
         StatusCode::CONFLICT,
-        "The change conflicts with the current state (a duplicate label, or the last active admin token)",
+        "The change conflicts with the current state (a duplicate label, the last active admin token, \
+         or an Idempotency-Key already used for a different request)",
     ),
     (StatusCode::PAYLOAD_TOO_LARGE, "The body is larger than the server accepts"),
     (StatusCode::UNSUPPORTED_MEDIA_TYPE, "The body is not sent as application/json"),
@@ -305,12 +313,17 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if !has_json_content_type(request.headers()) {
-            return Err(ApiError::UnsupportedMediaType);
-        }
-        let body = Bytes::from_request(request, state).await.map_err(body_rejection)?;
-        parse_json_body(&body).map(ApiJson)
+        read_json_value(request, state).await.and_then(deserialize_json_body).map(ApiJson)
     }
+}
+
+/// A request's body as a JSON object, after the content type and size checks.
+pub async fn read_json_value<S: Send + Sync>(request: Request, state: &S) -> Result<serde_json::Value, ApiError> {
+    if !has_json_content_type(request.headers()) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let body = Bytes::from_request(request, state).await.map_err(body_rejection)?;
+    parse_json_value(&body)
 }
 
 fn body_rejection(rejection: BytesRejection) -> ApiError {
@@ -329,14 +342,20 @@ fn has_json_content_type(headers: &HeaderMap) -> bool {
     essence.eq_ignore_ascii_case("application/json")
 }
 
-/// Parses a JSON body in two steps so that syntax errors and field errors get
-/// distinct codes, and so that unknown fields are reported by name.
-pub fn parse_json_body<T: RequestBody>(body: &[u8]) -> Result<T, ApiError> {
+/// A JSON body is parsed in two steps (this, then `deserialize_json_body`) so
+/// that syntax errors and field errors get distinct codes, and so that
+/// unknown fields are reported by name.
+fn parse_json_value(body: &[u8]) -> Result<serde_json::Value, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|error| ApiError::bad_request("invalid_json", format!("Request body is not valid JSON: {error}")))?;
     if !value.is_object() {
         return Err(ApiError::bad_request("invalid_json", "Request body must be a JSON object"));
     }
+    Ok(value)
+}
+
+/// The request type from a JSON object, with field errors named.
+pub fn deserialize_json_body<T: RequestBody>(value: serde_json::Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(value).map_err(|error| {
         let field = error.path().to_string();
         let inner = error.into_inner().to_string();
@@ -407,6 +426,10 @@ mod tests {
 
     impl RequestBody for Sample {
         const READ_ONLY_FIELDS: &'static [&'static str] = &["api_key"];
+    }
+
+    fn parse_json_body<T: RequestBody>(body: &[u8]) -> Result<T, ApiError> {
+        parse_json_value(body).and_then(deserialize_json_body)
     }
 
     fn code_of(result: Result<Sample, ApiError>) -> &'static str {

@@ -10,6 +10,8 @@ pub mod config;
 pub mod domain;
 /// The one error type, rendered as the JSON error body on every path.
 pub mod error;
+/// `Idempotency-Key` on creates: the header, the request fingerprint, sealed replays.
+pub mod idempotency;
 /// Prometheus metrics of requests, rate limiting and the database pool.
 pub mod metrics;
 /// Making organizations and tokens: where a token secret is born (API, CLI, first start, tests).

@@ -184,7 +184,7 @@ pub fn is_prefixed_base62(text: &str, prefix: &str, length: usize) -> bool {
 impl TestApp {
     /// Creates an app from its JSON form with the admin client; panics unless it succeeds.
     pub async fn create_app(&self, body: serde_json::Value) -> types::App {
-        self.client.create_app(&app_request_from(body)).await.expect("the admin creates the app").into_inner().app
+        self.client.create_app(None, &app_request_from(body)).await.expect("the admin creates the app").into_inner().app
     }
 
     /// Creates an app with only a name with the admin client.
@@ -246,7 +246,7 @@ impl TestApp {
     /// unless it succeeds. `role` is `admin`, `developer` or `ci`.
     pub async fn create_api_token(&self, label: &str, role: &str) -> types::CreatedApiTokenResponse {
         let request = api_token_request_from(serde_json::json!({ "label": label, "role": role }));
-        self.client.create_api_token(&request).await.expect("the admin creates the token").into_inner()
+        self.client.create_api_token(None, &request).await.expect("the admin creates the token").into_inner()
     }
 }
 
@@ -401,6 +401,43 @@ impl TestApp {
                         .expect("add the trigger");
                 }
                 connection.close().await.expect("close the connection");
+            }
+        }
+    }
+}
+
+impl TestApp {
+    /// Sends `body` as JSON in a `POST` to `path` with `token` and, when
+    /// given, an `Idempotency-Key`, which the generated client cannot send.
+    pub async fn post_with_key(
+        &self,
+        token: &str,
+        path: &str,
+        key: Option<&str>,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        let mut request = self.http.post(self.url(path)).header("x-api-key", token).json(body);
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        request.send().await.expect("the request is sent")
+    }
+
+    /// The `(key_hash, nonce, sealed_body)` of every row of `idempotency_keys`.
+    pub async fn idempotency_rows(&self) -> Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+        use sqlx::Connection as _;
+        let sql = "SELECT key_hash, nonce, sealed_body FROM idempotency_keys";
+        match &self.database {
+            backend::TestDatabase::Sqlite(directory) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(directory.path().join("appdeck.db"));
+                let mut connection =
+                    sqlx::SqliteConnection::connect_with(&options).await.expect("open the test database");
+                sqlx::query_as(sql).fetch_all(&mut connection).await.expect("read idempotency_keys")
+            }
+            backend::TestDatabase::Postgres { .. } => {
+                let mut connection =
+                    sqlx::PgConnection::connect(&self.database.url()).await.expect("connect to the database");
+                sqlx::query_as(sql).fetch_all(&mut connection).await.expect("read idempotency_keys")
             }
         }
     }

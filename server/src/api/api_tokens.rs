@@ -1,7 +1,13 @@
 //! `/v1/api-tokens`: the organization's tokens, for admin tokens only.
-//! Secrets appear in exactly one response: the one that creates the token.
+//! Secrets appear in exactly one response: the one that creates the token
+//! (replayed, sealed until then, to a retry with the same `Idempotency-Key`).
 
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{
+    Json,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -21,8 +27,10 @@ use crate::{
         ApiError, ApiJson, ApiPath, ApiQuery, AuthenticatedErrors, ConflictError, InputErrors, JsonBodyErrors,
         NotFoundError,
     },
+    idempotency::{IdempotencyKey, IdempotentJson},
     provisioning,
     state::AppState,
+    store::Created,
 };
 
 #[derive(Serialize, ToSchema)]
@@ -96,15 +104,22 @@ pub async fn list_api_tokens(
 /// Create an API token
 ///
 /// Admin tokens only. The response carries the full token in `secret`:
-/// it is shown this once and cannot be read again.
+/// it is shown this once and cannot be read again, except by a retry with
+/// the same `Idempotency-Key`, which gets the first response again.
 #[utoipa::path(
     post,
     path = "/v1/api-tokens",
     operation_id = "create_api_token",
     tag = "api-tokens",
+    params(IdempotencyKey),
     request_body = CreateApiTokenRequest,
     responses(
-        (status = 201, description = "The created token, with its secret", body = CreatedApiTokenResponse),
+        (
+            status = 201,
+            description = "The created token, with its secret",
+            body = CreatedApiTokenResponse,
+            headers(("Idempotent-Replayed" = String, description = "`true` when this replays an earlier response")),
+        ),
         AuthenticatedErrors,
         InputErrors,
         ConflictError,
@@ -115,9 +130,16 @@ pub async fn create_api_token(
     authorized: Authorized<Administer>,
     audit: AuditContext,
     State(state): State<AppState>,
-    ApiJson(request): ApiJson<CreateApiTokenRequest>,
-) -> Result<(StatusCode, Json<CreatedApiTokenResponse>), ApiError> {
+    IdempotentJson { body: request, key }: IdempotentJson<CreateApiTokenRequest>,
+) -> Result<Response, ApiError> {
     let caller = authorized.caller;
+    let now = domain::now();
+    let key = key.map(|key| key.scope(caller.organization_id, "create_api_token"));
+    if let Some(key) = &key
+        && let Some(earlier) = key.earlier_answer(state.store.as_ref(), now).await?
+    {
+        return Ok(earlier);
+    }
     let (new_token, secret) = provisioning::new_token(
         caller.organization_id,
         &request.label,
@@ -125,8 +147,18 @@ pub async fn create_api_token(
         Some(caller.token.id),
         request.expires_at,
     )?;
-    let token = state.store.create_token(&new_token, &audit).await?;
-    Ok((StatusCode::CREATED, Json(CreatedApiTokenResponse { success: true, token, secret })))
+    let respond =
+        |token: &Token| CreatedApiTokenResponse { success: true, token: token.clone(), secret: secret.clone() };
+    let Some(key) = key else {
+        let token = state.store.create_token(&new_token, &audit).await?;
+        return Ok((StatusCode::CREATED, Json(respond(&token))).into_response());
+    };
+    // The recorded response holds the secret: it is kept sealed, never in plaintext.
+    let seal = |token: &Token| key.seal(StatusCode::CREATED, &respond(token));
+    match state.store.create_token_once(&new_token, &audit, key.write(now, &seal)).await? {
+        Created::New(token) => Ok((StatusCode::CREATED, Json(respond(&token))).into_response()),
+        Created::Earlier(record) => key.replay(record),
+    }
 }
 
 /// Get an API token

@@ -1,6 +1,11 @@
 //! `/v1/apps`: create, list, read, update, delete apps and rotate their secrets.
 
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{
+    Json,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -13,9 +18,13 @@ use crate::{
         app::{App, AppStatus, CreateAppRequest, Environment, UpdateAppRequest},
         audit::AuditContext,
     },
-    error::{ApiError, ApiJson, ApiPath, ApiQuery, AuthenticatedErrors, InputErrors, JsonBodyErrors, NotFoundError},
+    error::{
+        ApiError, ApiJson, ApiPath, ApiQuery, AuthenticatedErrors, ConflictError, InputErrors, JsonBodyErrors,
+        NotFoundError,
+    },
+    idempotency::{IdempotencyKey, IdempotentJson},
     state::AppState,
-    store::AppFilter,
+    store::{AppFilter, Created},
 };
 
 #[derive(Serialize, ToSchema)]
@@ -99,16 +108,24 @@ pub async fn list_apps(
 /// Create an app
 ///
 /// Admin and developer tokens. `api_key` and `api_secret` are made by the server.
+/// With an `Idempotency-Key`, a retry gets the first response again and creates nothing.
 #[utoipa::path(
     post,
     path = "/v1/apps",
     operation_id = "create_app",
     tag = "apps",
+    params(IdempotencyKey),
     request_body = CreateAppRequest,
     responses(
-        (status = 201, description = "The created app", body = AppResponse),
+        (
+            status = 201,
+            description = "The created app",
+            body = AppResponse,
+            headers(("Idempotent-Replayed" = String, description = "`true` when this replays an earlier response")),
+        ),
         AuthenticatedErrors,
         InputErrors,
+        ConflictError,
         JsonBodyErrors,
     )
 )]
@@ -116,11 +133,27 @@ pub async fn create_app(
     authorized: Authorized<WriteApps>,
     audit: AuditContext,
     State(state): State<AppState>,
-    ApiJson(request): ApiJson<CreateAppRequest>,
-) -> Result<(StatusCode, Json<AppResponse>), ApiError> {
-    let app = App::create(authorized.caller.organization_id, request, domain::now())?;
-    state.store.insert_app(&app, &audit).await?;
-    Ok((StatusCode::CREATED, Json(AppResponse { success: true, app: visible_to(&authorized.caller, app) })))
+    IdempotentJson { body: request, key }: IdempotentJson<CreateAppRequest>,
+) -> Result<Response, ApiError> {
+    let caller = authorized.caller;
+    let now = domain::now();
+    let key = key.map(|key| key.scope(caller.organization_id, "create_app"));
+    if let Some(key) = &key
+        && let Some(earlier) = key.earlier_answer(state.store.as_ref(), now).await?
+    {
+        return Ok(earlier);
+    }
+    let app = App::create(caller.organization_id, request, now)?;
+    let respond = |app: &App| AppResponse { success: true, app: visible_to(&caller, app.clone()) };
+    let Some(key) = key else {
+        state.store.insert_app(&app, &audit).await?;
+        return Ok((StatusCode::CREATED, Json(respond(&app))).into_response());
+    };
+    let seal = |app: &App| key.seal(StatusCode::CREATED, &respond(app));
+    match state.store.insert_app_once(&app, &audit, key.write(now, &seal)).await? {
+        Created::New(()) => Ok((StatusCode::CREATED, Json(respond(&app))).into_response()),
+        Created::Earlier(record) => key.replay(record),
+    }
 }
 
 /// Get an app

@@ -277,6 +277,7 @@ fn cors_layer(origins: &[HeaderValue]) -> Option<CorsLayer> {
                 header("authorization"),
                 header("content-type"),
                 header("x-request-id"),
+                header("idempotency-key"),
             ])
             .expose_headers([
                 header("x-request-id"),
@@ -284,6 +285,7 @@ fn cors_layer(origins: &[HeaderValue]) -> Option<CorsLayer> {
                 header("x-ratelimit-remaining"),
                 header("x-ratelimit-reset"),
                 header("retry-after"),
+                header("idempotent-replayed"),
             ])
             .max_age(Duration::from_secs(3600)),
     )

@@ -9,7 +9,7 @@ mod sqlite;
 use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
 use crate::domain::{
@@ -37,6 +37,54 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How long a response recorded under an `Idempotency-Key` is replayed.
+/// An older record is ignored, as if the key had never been used, and is
+/// deleted after a later keyed write.
+pub const IDEMPOTENCY_KEY_LIFETIME: TimeDelta = TimeDelta::hours(24);
+
+/// The most expired idempotency records one keyed write deletes, so that
+/// the clean-up never makes a single request slow.
+const EXPIRED_IDEMPOTENCY_RECORDS_PER_WRITE: i64 = 100;
+
+/// A response as recorded under an `Idempotency-Key`: its status and its
+/// body, sealed (see `idempotency::sealed`), never in plaintext.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedResponse {
+    pub status: u16,
+    pub nonce: Vec<u8>,
+    pub sealed_body: Vec<u8>,
+}
+
+/// What the store keeps under an `Idempotency-Key` of an organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// SHA-256 of the operation and the request body it answered.
+    pub fingerprint: Vec<u8>,
+    pub response: SealedResponse,
+}
+
+/// A create to record under an `Idempotency-Key`. The organization is the
+/// created resource's.
+pub struct IdempotentWrite<'a, T> {
+    /// SHA-256 of the key; the key itself is never stored.
+    pub key_hash: &'a [u8],
+    pub fingerprint: &'a [u8],
+    pub now: DateTime<Utc>,
+    /// Makes the response to record from what the write created; called
+    /// inside the write's transaction.
+    pub seal: &'a (dyn Fn(&T) -> SealedResponse + Send + Sync),
+}
+
+/// What a create under an `Idempotency-Key` did.
+#[derive(Debug)]
+pub enum Created<T> {
+    /// It wrote, and recorded its response.
+    New(T),
+    /// It wrote nothing: an earlier request under the same key (perhaps a
+    /// concurrent one, which it waited for) had, and recorded this.
+    Earlier(IdempotencyRecord),
+}
 
 /// How a store's connection pool behaves.
 #[derive(Debug, Clone, Copy)]
@@ -97,6 +145,15 @@ pub trait Store: Send + Sync {
 
     /// Inserts a token; a label already used by a live token of the organization is a `Conflict`.
     async fn create_token(&self, token: &NewToken, audit: &AuditContext) -> StoreResult<Token>;
+    /// `create_token`, unless the `Idempotency-Key` has a live record; the
+    /// record is written in the token's transaction, so concurrent requests
+    /// under one key create one token.
+    async fn create_token_once(
+        &self,
+        token: &NewToken,
+        audit: &AuditContext,
+        write: IdempotentWrite<'_, Token>,
+    ) -> StoreResult<Created<Token>>;
     async fn list_tokens(&self, organization_id: Uuid, page: PageRequest) -> StoreResult<Vec<Token>>;
     /// A live (not revoked) token of the organization.
     async fn get_token(&self, organization_id: Uuid, id: Uuid) -> StoreResult<Option<Token>>;
@@ -124,6 +181,14 @@ pub trait Store: Send + Sync {
     async fn touch_token(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
 
     async fn insert_app(&self, app: &App, audit: &AuditContext) -> StoreResult<()>;
+    /// `insert_app`, unless the `Idempotency-Key` has a live record; as
+    /// `create_token_once`.
+    async fn insert_app_once(
+        &self,
+        app: &App,
+        audit: &AuditContext,
+        write: IdempotentWrite<'_, App>,
+    ) -> StoreResult<Created<()>>;
     async fn get_app(&self, organization_id: Uuid, id: Uuid) -> StoreResult<Option<App>>;
     async fn list_apps(&self, organization_id: Uuid, filter: AppFilter, page: PageRequest) -> StoreResult<Vec<App>>;
     /// Applies `changes` to the stored app inside one transaction, so
@@ -144,6 +209,15 @@ pub trait Store: Send + Sync {
         audit: &AuditContext,
     ) -> StoreResult<Option<App>>;
     async fn delete_app(&self, organization_id: Uuid, id: Uuid, audit: &AuditContext) -> StoreResult<bool>;
+
+    /// The response recorded under the `Idempotency-Key` with this hash,
+    /// unless it is older than `IDEMPOTENCY_KEY_LIFETIME` at `now`.
+    async fn find_idempotency_record(
+        &self,
+        organization_id: Uuid,
+        key_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<IdempotencyRecord>>;
 
     /// The organization's audit events, newest first.
     async fn list_audit_events(

@@ -13,9 +13,11 @@ use sqlx::{
 use uuid::Uuid;
 
 use super::{
-    AppFilter, PageRequest, PoolSettings, PoolStatus, Store, StoreError, StoreResult,
+    AppFilter, Created, EXPIRED_IDEMPOTENCY_RECORDS_PER_WRITE, IDEMPOTENCY_KEY_LIFETIME, IdempotencyRecord,
+    IdempotentWrite, PageRequest, PoolSettings, PoolStatus, SealedResponse, Store, StoreError, StoreResult,
     sql::{
-        AuditRow, TokenRow, is_active_admin, label_conflict, last_admin_conflict, token_changes, token_creation_changes,
+        AuditRow, IdempotencyRow, TokenRow, is_active_admin, label_conflict, last_admin_conflict, token_changes,
+        token_creation_changes,
     },
 };
 use crate::domain::{
@@ -72,6 +74,12 @@ impl PostgresStore {
             .await?;
         let token = select_token(&mut transaction, organization_id, id).await?;
         Ok(token.map(|token| (transaction, token)))
+    }
+
+    /// A plain transaction: the unique key on `idempotency_keys` makes a
+    /// concurrent claim of the same key wait for this one to end.
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        Ok(self.pool.begin().await?)
     }
 }
 

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::StoreError;
+use super::{IdempotencyRecord, SealedResponse, StoreError};
 use crate::domain::{
     audit::{AuditAction, AuditEvent, AuditTarget, AuditTargetType},
     token::{NewToken, Token, TokenActor, TokenGrant, TokenRole, TokenStatus},
@@ -220,6 +220,67 @@ macro_rules! push_audit_page {
     }};
 }
 
+/// Claims an `Idempotency-Key` for a write: inserts its record, or takes
+/// over one created at or before `$7` (expired). No row is affected when the
+/// key has a live record; on PostgreSQL that answer waits for a concurrent
+/// claim of the same key to commit or roll back. `$4` and `$5` are empty:
+/// the response is recorded by `record_idempotent_response_sql!` in the
+/// same transaction, once the write is done.
+macro_rules! claim_idempotency_key_sql {
+    () => {
+        "INSERT INTO idempotency_keys (organization_id, key_hash, fingerprint, status, nonce, sealed_body, created_at) \
+         VALUES ($1, $2, $3, 0, $4, $5, $6) ON CONFLICT (organization_id, key_hash) DO UPDATE SET \
+         fingerprint = excluded.fingerprint, status = excluded.status, nonce = excluded.nonce, \
+         sealed_body = excluded.sealed_body, created_at = excluded.created_at WHERE idempotency_keys.created_at <= $7"
+    };
+}
+
+macro_rules! record_idempotent_response_sql {
+    () => {
+        "UPDATE idempotency_keys SET status = $1, nonce = $2, sealed_body = $3 \
+         WHERE organization_id = $4 AND key_hash = $5"
+    };
+}
+
+/// The record of a key created after `$3`.
+macro_rules! select_idempotency_record_sql {
+    () => {
+        "SELECT fingerprint, status, nonce, sealed_body FROM idempotency_keys \
+         WHERE organization_id = $1 AND key_hash = $2 AND created_at > $3"
+    };
+}
+
+/// Deletes at most `$3` records created at or before `$1` (= `$2`), oldest
+/// first. The outer condition keeps a record another write renewed meanwhile.
+macro_rules! delete_expired_idempotency_records_sql {
+    () => {
+        "DELETE FROM idempotency_keys WHERE created_at <= $1 AND key_hash IN \
+         (SELECT key_hash FROM idempotency_keys WHERE created_at <= $2 ORDER BY created_at LIMIT $3)"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+pub struct IdempotencyRow {
+    fingerprint: Vec<u8>,
+    status: i32,
+    nonce: Vec<u8>,
+    sealed_body: Vec<u8>,
+}
+
+impl IdempotencyRow {
+    pub fn into_record(self) -> IdempotencyRecord {
+        IdempotencyRecord {
+            fingerprint: self.fingerprint,
+            response: SealedResponse {
+                // Only statuses the server answered with are recorded.
+                status: u16::try_from(self.status).unwrap_or(500),
+                nonce: self.nonce,
+                sealed_body: self.sealed_body,
+            },
+        }
+    }
+}
+
 #[derive(sqlx::FromRow)]
 pub struct AuditRow {
     id: Uuid,
@@ -334,7 +395,9 @@ pub fn last_admin_conflict(action: &str) -> StoreError {
 ///
 /// - `begin_app_change(organization_id, id)`: a transaction and the app, locked;
 /// - `begin_token_change(organization_id, id)`: a transaction and the live
-///   token, with the organization's token changes serialized.
+///   token, with the organization's token changes serialized;
+/// - `begin_write()`: a transaction for a write that claims an
+///   `Idempotency-Key` before anything else.
 macro_rules! impl_store {
     ($store:ty, $connection:ty, $migrations:literal) => {
         async fn select_token(
@@ -363,6 +426,13 @@ macro_rules! impl_store {
             token.ok_or_else(|| StoreError::Database(sqlx::Error::RowNotFound))
         }
 
+        async fn insert_app_with_event(connection: &mut $connection, app: &App, audit: &AuditContext) -> StoreResult<()> {
+            bind_app!(sqlx::query(insert_app_sql!()), app).execute(&mut *connection).await?;
+            let target = AuditTarget { kind: AuditTargetType::App, id: app.id };
+            let event = AuditEvent::record(audit, AuditAction::AppCreated, target, app.fields_set_on_creation());
+            insert_audit_event(connection, app.organization_id, &event).await
+        }
+
         async fn insert_audit_event(
             connection: &mut $connection,
             organization_id: Uuid,
@@ -380,6 +450,43 @@ macro_rules! impl_store {
                 .bind(target_id)
                 .bind(sqlx::types::Json(event.changes.clone()))
                 .bind(event.request_id.clone())
+                .execute(connection)
+                .await?;
+            Ok(())
+        }
+
+        /// Claims the write's `Idempotency-Key` for `organization_id`; `false`
+        /// when the key has a live record, and the write must not happen.
+        async fn claim_idempotency_key<T>(
+            connection: &mut $connection,
+            organization_id: Uuid,
+            write: &IdempotentWrite<'_, T>,
+        ) -> StoreResult<bool> {
+            let claimed = sqlx::query(claim_idempotency_key_sql!())
+                .bind(organization_id)
+                .bind(write.key_hash)
+                .bind(write.fingerprint)
+                .bind(Vec::<u8>::new())
+                .bind(Vec::<u8>::new())
+                .bind(write.now)
+                .bind(write.now - IDEMPOTENCY_KEY_LIFETIME)
+                .execute(connection)
+                .await?;
+            Ok(claimed.rows_affected() == 1)
+        }
+
+        async fn record_idempotent_response(
+            connection: &mut $connection,
+            organization_id: Uuid,
+            key_hash: &[u8],
+            response: SealedResponse,
+        ) -> StoreResult<()> {
+            sqlx::query(record_idempotent_response_sql!())
+                .bind(i32::from(response.status))
+                .bind(response.nonce)
+                .bind(response.sealed_body)
+                .bind(organization_id)
+                .bind(key_hash)
                 .execute(connection)
                 .await?;
             Ok(())
@@ -408,6 +515,39 @@ macro_rules! impl_store {
         }
 
         impl $store {
+            /// The record that made a claim fail. It is committed by then: the
+            /// claim waited for it.
+            async fn created_earlier<T>(
+                &self,
+                organization_id: Uuid,
+                key_hash: &[u8],
+                now: DateTime<Utc>,
+            ) -> StoreResult<Created<T>> {
+                match self.find_idempotency_record(organization_id, key_hash, now).await? {
+                    Some(record) => Ok(Created::Earlier(record)),
+                    // Only when the record expired between the claim and this read.
+                    None => Err(StoreError::Conflict(
+                        "The earlier request with this Idempotency-Key expired just now; retry".to_owned(),
+                    )),
+                }
+            }
+
+            /// Deletes some expired idempotency records, after a keyed write
+            /// and outside its transaction: a failure only delays the
+            /// clean-up, so it is logged and the write stands.
+            async fn forget_expired_idempotency_records(&self, now: DateTime<Utc>) {
+                let expired_at = now - IDEMPOTENCY_KEY_LIFETIME;
+                let deleted = sqlx::query(delete_expired_idempotency_records_sql!())
+                    .bind(expired_at)
+                    .bind(expired_at)
+                    .bind(EXPIRED_IDEMPOTENCY_RECORDS_PER_WRITE)
+                    .execute(&self.pool)
+                    .await;
+                if let Err(error) = deleted {
+                    tracing::warn!(error = %error, "expired idempotency records were not deleted");
+                }
+            }
+
             async fn modify_app(
                 &self,
                 organization_id: Uuid,
@@ -521,6 +661,26 @@ macro_rules! impl_store {
                 Ok(token)
             }
 
+            #[tracing::instrument(skip(self, token, audit, write), fields(token_id = %token.id))]
+            async fn create_token_once(
+                &self,
+                token: &NewToken,
+                audit: &AuditContext,
+                write: IdempotentWrite<'_, Token>,
+            ) -> StoreResult<Created<Token>> {
+                let mut transaction = self.begin_write().await?;
+                if !claim_idempotency_key(&mut transaction, token.organization_id, &write).await? {
+                    transaction.rollback().await?;
+                    return self.created_earlier(token.organization_id, write.key_hash, write.now).await;
+                }
+                let created = insert_token(&mut transaction, token, audit).await?;
+                let response = (write.seal)(&created);
+                record_idempotent_response(&mut transaction, token.organization_id, write.key_hash, response).await?;
+                transaction.commit().await?;
+                self.forget_expired_idempotency_records(write.now).await;
+                Ok(Created::New(created))
+            }
+
             async fn list_tokens(&self, organization_id: Uuid, page: PageRequest) -> StoreResult<Vec<Token>> {
                 let mut query = QueryBuilder::new("");
                 push_tokens_page!(&mut query, organization_id, page);
@@ -609,12 +769,29 @@ macro_rules! impl_store {
             #[tracing::instrument(skip(self, app, audit), fields(app_id = %app.id))]
             async fn insert_app(&self, app: &App, audit: &AuditContext) -> StoreResult<()> {
                 let mut transaction = self.pool.begin().await?;
-                bind_app!(sqlx::query(insert_app_sql!()), app).execute(&mut *transaction).await?;
-                let target = AuditTarget { kind: AuditTargetType::App, id: app.id };
-                let event = AuditEvent::record(audit, AuditAction::AppCreated, target, app.fields_set_on_creation());
-                insert_audit_event(&mut transaction, app.organization_id, &event).await?;
+                insert_app_with_event(&mut transaction, app, audit).await?;
                 transaction.commit().await?;
                 Ok(())
+            }
+
+            #[tracing::instrument(skip(self, app, audit, write), fields(app_id = %app.id))]
+            async fn insert_app_once(
+                &self,
+                app: &App,
+                audit: &AuditContext,
+                write: IdempotentWrite<'_, App>,
+            ) -> StoreResult<Created<()>> {
+                let mut transaction = self.begin_write().await?;
+                if !claim_idempotency_key(&mut transaction, app.organization_id, &write).await? {
+                    transaction.rollback().await?;
+                    return self.created_earlier(app.organization_id, write.key_hash, write.now).await;
+                }
+                insert_app_with_event(&mut transaction, app, audit).await?;
+                record_idempotent_response(&mut transaction, app.organization_id, write.key_hash, (write.seal)(app))
+                    .await?;
+                transaction.commit().await?;
+                self.forget_expired_idempotency_records(write.now).await;
+                Ok(Created::New(()))
             }
 
             async fn get_app(&self, organization_id: Uuid, id: Uuid) -> StoreResult<Option<App>> {
@@ -680,6 +857,21 @@ macro_rules! impl_store {
                 insert_audit_event(&mut transaction, organization_id, &event).await?;
                 transaction.commit().await?;
                 Ok(true)
+            }
+
+            async fn find_idempotency_record(
+                &self,
+                organization_id: Uuid,
+                key_hash: &[u8],
+                now: DateTime<Utc>,
+            ) -> StoreResult<Option<IdempotencyRecord>> {
+                let row: Option<IdempotencyRow> = sqlx::query_as(select_idempotency_record_sql!())
+                    .bind(organization_id)
+                    .bind(key_hash)
+                    .bind(now - IDEMPOTENCY_KEY_LIFETIME)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(IdempotencyRow::into_record))
             }
 
             async fn list_audit_events(

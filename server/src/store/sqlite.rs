@@ -13,9 +13,11 @@ use sqlx::{
 use uuid::Uuid;
 
 use super::{
-    AppFilter, PageRequest, PoolSettings, PoolStatus, Store, StoreError, StoreResult,
+    AppFilter, Created, EXPIRED_IDEMPOTENCY_RECORDS_PER_WRITE, IDEMPOTENCY_KEY_LIFETIME, IdempotencyRecord,
+    IdempotentWrite, PageRequest, PoolSettings, PoolStatus, SealedResponse, Store, StoreError, StoreResult,
     sql::{
-        AuditRow, TokenRow, is_active_admin, label_conflict, last_admin_conflict, token_changes, token_creation_changes,
+        AuditRow, IdempotencyRow, TokenRow, is_active_admin, label_conflict, last_admin_conflict, token_changes,
+        token_creation_changes,
     },
 };
 use crate::domain::{
@@ -71,6 +73,13 @@ impl SqliteStore {
         let mut transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let token = select_token(&mut transaction, organization_id, id).await?;
         Ok(token.map(|token| (transaction, token)))
+    }
+
+    /// Takes the write lock up front: a write under an `Idempotency-Key`
+    /// then runs whole before or after any other, so a retry finds the
+    /// first one's record instead of racing it.
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 }
 

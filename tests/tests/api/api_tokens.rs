@@ -98,7 +98,7 @@ async fn create_api_token_returns_201_with_the_token_and_its_secret() {
     let before = Utc::now() - TimeDelta::seconds(1);
 
     // Act
-    let response = app.client.create_api_token(&request).await.expect("the admin creates a token");
+    let response = app.client.create_api_token(None, &request).await.expect("the admin creates a token");
 
     // Assert
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -173,7 +173,7 @@ async fn token_made_by_a_second_admin_names_that_admin_as_its_creator() {
 
     // Act
     let request = api_token_request_from(json!({"label": "grandchild", "role": "ci"}));
-    let created = second_client.create_api_token(&request).await.expect("the second admin creates").into_inner();
+    let created = second_client.create_api_token(None, &request).await.expect("the second admin creates").into_inner();
 
     // Assert
     let created_by = created.token.created_by.expect("made by a token");
@@ -301,7 +301,8 @@ async fn create_api_token_returns_409_for_a_label_a_live_token_has() {
 
     for label in ["deploy pipeline", "  deploy pipeline  ", "admin"] {
         // Act
-        let result = app.client.create_api_token(&api_token_request_from(json!({"label": label, "role": "ci"}))).await;
+        let result =
+            app.client.create_api_token(None, &api_token_request_from(json!({"label": label, "role": "ci"}))).await;
 
         // Assert
         let (status, code) = status_and_code(result);
@@ -406,7 +407,7 @@ async fn create_api_token_returns_400_for_an_expiry_in_the_past() {
     let request = api_token_request_from(json!({"label": "late", "role": "ci", "expires_at": an_hour_ago}));
 
     // Act
-    let result = app.client.create_api_token(&request).await;
+    let result = app.client.create_api_token(None, &request).await;
 
     // Assert
     let (status, body) = error_response(result);
@@ -440,7 +441,7 @@ async fn token_created_with_a_future_expiry_shows_it_and_works() {
         api_token_request_from(json!({"label": "temporary", "role": "developer", "expires_at": rfc3339(in_a_day)}));
 
     // Act
-    let created = app.client.create_api_token(&request).await.expect("a future expiry is accepted").into_inner();
+    let created = app.client.create_api_token(None, &request).await.expect("a future expiry is accepted").into_inner();
 
     // Assert
     let expires_at = created.token.expires_at.expect("the expiry is shown");
@@ -478,7 +479,7 @@ async fn expired_token_gets_401_on_the_token_operations() {
     let (status, code) = status_and_code(result);
     assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"));
     let (status, _) = status_and_code(
-        expired.create_api_token(&api_token_request_from(json!({"label": "x", "role": "admin"}))).await,
+        expired.create_api_token(None, &api_token_request_from(json!({"label": "x", "role": "admin"}))).await,
     );
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
@@ -737,7 +738,7 @@ async fn disabled_admin_token_cannot_manage_tokens() {
     let disabled = app.client_with_token(&second_admin.secret);
 
     // Act
-    let result = disabled.create_api_token(&api_token_request_from(json!({"label": "x", "role": "admin"}))).await;
+    let result = disabled.create_api_token(None, &api_token_request_from(json!({"label": "x", "role": "admin"}))).await;
 
     // Assert
     let (status, code) = status_and_code(result);
@@ -1046,7 +1047,7 @@ async fn admin_that_expires_later_counts_as_active() {
     let first = admin_token_object(&app).await;
     let in_a_day = rfc3339(Utc::now() + TimeDelta::days(1));
     let request = api_token_request_from(json!({"label": "temporary admin", "role": "admin", "expires_at": in_a_day}));
-    app.client.create_api_token(&request).await.expect("the admin creates");
+    app.client.create_api_token(None, &request).await.expect("the admin creates");
 
     // Act
     let revoked = app.client.revoke_api_token(&first.id).await;
@@ -1062,7 +1063,7 @@ async fn every_token_operation(client: &Client, target: Uuid) -> Vec<(&'static s
     let create = api_token_request_from(json!({"label": "escalated", "role": "admin"}));
     let outcomes = [
         ("list", status_and_code(client.list_api_tokens(None, None).await)),
-        ("create", status_and_code(client.create_api_token(&create).await)),
+        ("create", status_and_code(client.create_api_token(None, &create).await)),
         ("get", status_and_code(client.get_api_token(&target).await)),
         ("update", status_and_code(client.update_api_token(&target, &relabel("hijacked")).await)),
         ("revoke", status_and_code(client.revoke_api_token(&target).await)),
@@ -1170,7 +1171,7 @@ async fn each_organization_lists_only_its_own_tokens() {
     let ours = app.create_api_token("ours", "ci").await;
     let other = app.client_with_token(&app.other_organization_token().await);
     let theirs = other
-        .create_api_token(&api_token_request_from(json!({"label": "theirs", "role": "ci"})))
+        .create_api_token(None, &api_token_request_from(json!({"label": "theirs", "role": "ci"})))
         .await
         .expect("the other admin creates")
         .into_inner();
@@ -1197,7 +1198,7 @@ async fn labels_are_unique_per_organization_only() {
 
     // Act
     let result =
-        other.create_api_token(&api_token_request_from(json!({"label": "deploy pipeline", "role": "ci"}))).await;
+        other.create_api_token(None, &api_token_request_from(json!({"label": "deploy pipeline", "role": "ci"}))).await;
 
     // Assert
     assert_eq!(result.expect("another organization may use the same label").status(), StatusCode::CREATED);

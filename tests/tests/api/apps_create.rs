@@ -23,7 +23,7 @@ async fn create_app_returns_201_with_the_defaults_of_the_contract() {
     let app = spawn_app().await;
 
     // Act
-    let response = app.client.create_app(&app_request("Storefront")).await.expect("the app is created");
+    let response = app.client.create_app(None, &app_request("Storefront")).await.expect("the app is created");
 
     // Assert
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -340,7 +340,7 @@ async fn create_app_returns_400_when_webhook_is_enabled_without_a_url() {
     request.webhook_enabled = Some(true);
 
     // Act
-    let result = app.client.create_app(&request).await;
+    let result = app.client.create_app(None, &request).await;
 
     // Assert
     let (status, body) = error_response(result);
@@ -493,7 +493,7 @@ async fn create_app_returns_400_when_timezone_is_not_an_iana_name() {
         // Act
         let mut request = app_request("Shop");
         request.timezone = Some(timezone.to_owned());
-        let result = app.client.create_app(&request).await;
+        let result = app.client.create_app(None, &request).await;
 
         // Assert
         let (status, body) = error_response(result);
@@ -510,7 +510,7 @@ async fn create_app_leaves_features_it_does_not_name_false() {
     request.features = Some(types::AppFeaturesInput { analytics: Some(true), ..Default::default() });
 
     // Act
-    let created = app.client.create_app(&request).await.unwrap().into_inner().app;
+    let created = app.client.create_app(None, &request).await.unwrap().into_inner().app;
 
     // Assert
     let features = created.features;
@@ -566,7 +566,7 @@ async fn create_app_accepts_every_environment_and_status() {
             request.status = Some(status);
 
             // Act
-            let created = app.client.create_app(&request).await.unwrap().into_inner().app;
+            let created = app.client.create_app(None, &request).await.unwrap().into_inner().app;
 
             // Assert
             assert_eq!((created.environment, created.status), (environment, status));
@@ -584,8 +584,8 @@ async fn create_app_returns_400_when_a_platform_has_no_credentials() {
     email.email_platform = Some(types::EmailPlatform::Brevo);
 
     // Act
-    let engagement_result = app.client.create_app(&engagement).await;
-    let email_result = app.client.create_app(&email).await;
+    let engagement_result = app.client.create_app(None, &engagement).await;
+    let email_result = app.client.create_app(None, &email).await;
 
     // Assert
     let (status, body) = error_response(engagement_result);

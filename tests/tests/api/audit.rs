@@ -218,13 +218,15 @@ async fn one_of_each_action(app: &TestApp) -> Scenario {
     let admin = admin_token(app).await;
     let (developer, developer_client) = token_and_client(app, "developer", "developer").await;
     let_the_clock_move().await;
-    let kept_app = developer_client.create_app(&appdeck_tests::app_request("Kept")).await.unwrap().into_inner().app;
+    let kept_app =
+        developer_client.create_app(None, &appdeck_tests::app_request("Kept")).await.unwrap().into_inner().app;
     let_the_clock_move().await;
     developer_client.update_app(&kept_app.id, &update_app_from(json!({"name": "Kept v2"}))).await.unwrap();
     let_the_clock_move().await;
     developer_client.rotate_app_secret(&kept_app.id).await.unwrap();
     let_the_clock_move().await;
-    let deleted_app = developer_client.create_app(&appdeck_tests::app_request("Gone")).await.unwrap().into_inner().app;
+    let deleted_app =
+        developer_client.create_app(None, &appdeck_tests::app_request("Gone")).await.unwrap().into_inner().app;
     let_the_clock_move().await;
     developer_client.delete_app(&deleted_app.id).await.unwrap();
     let_the_clock_move().await;
@@ -316,7 +318,7 @@ async fn create_app_records_app_created_by_the_developer_naming_the_fields_it_se
     let before = Utc::now() - TimeDelta::seconds(1);
 
     // Act
-    let response = developer_client.create_app(&request).await.expect("the developer creates the app");
+    let response = developer_client.create_app(None, &request).await.expect("the developer creates the app");
 
     // Assert
     let request_id = request_id_of(&response);
@@ -516,7 +518,7 @@ async fn create_api_token_records_token_created_by_the_admin() {
     let request = api_token_request_from(json!({"label": "deploy pipeline", "role": "ci"}));
 
     // Act
-    let response = app.client.create_api_token(&request).await.expect("the admin creates the token");
+    let response = app.client.create_api_token(None, &request).await.expect("the admin creates the token");
 
     // Assert
     let request_id = request_id_of(&response);
@@ -539,7 +541,7 @@ async fn create_api_token_with_an_expiry_lists_expires_at_among_its_changes() {
     let request = api_token_request_from(json!({"label": "temporary", "role": "developer", "expires_at": expires_at}));
 
     // Act
-    let created = app.client.create_api_token(&request).await.expect("the admin creates the token").into_inner();
+    let created = app.client.create_api_token(None, &request).await.expect("the admin creates the token").into_inner();
 
     // Assert
     let event = the_new_event(&app, &seen).await;
@@ -768,7 +770,8 @@ async fn create_api_token_with_a_taken_label_records_no_event() {
     let seen = event_ids(&app).await;
 
     // Act
-    let result = app.client.create_api_token(&api_token_request_from(json!({"label": "laptop", "role": "ci"}))).await;
+    let result =
+        app.client.create_api_token(None, &api_token_request_from(json!({"label": "laptop", "role": "ci"}))).await;
 
     // Assert
     let (status, body) = error_response(result);
@@ -833,7 +836,7 @@ async fn ci_token_creating_an_app_records_no_event() {
     let seen = event_ids(&app).await;
 
     // Act
-    let result = ci_client.create_app(&appdeck_tests::app_request("Shop")).await;
+    let result = ci_client.create_app(None, &appdeck_tests::app_request("Shop")).await;
 
     // Assert
     let (status, body) = error_response(result);
@@ -873,8 +876,9 @@ async fn developer_token_managing_tokens_or_the_organization_records_no_event() 
     let seen = event_ids(&app).await;
 
     // Act
-    let create_result =
-        developer_client.create_api_token(&api_token_request_from(json!({"label": "mine", "role": "admin"}))).await;
+    let create_result = developer_client
+        .create_api_token(None, &api_token_request_from(json!({"label": "mine", "role": "admin"})))
+        .await;
     let relabel_result = developer_client
         .update_api_token(&developer.token.id, &api_token_update_from(json!({"label": "renamed"})))
         .await;
@@ -1021,7 +1025,7 @@ async fn no_event_holds_a_secret_but_events_name_the_secret_fields() {
         "email_platform": "brevo",
         "email_credentials": {"api_key": email_secret}
     }));
-    let created = developer_client.create_app(&request).await.expect("the developer creates").into_inner().app;
+    let created = developer_client.create_app(None, &request).await.expect("the developer creates").into_inner().app;
     let changes = update_app_from(json!({"email_credentials": {"api_key": new_email_secret}}));
     developer_client.update_app(&created.id, &changes).await.expect("the developer changes the credentials");
     let rotated =
@@ -1526,7 +1530,7 @@ async fn our_events_stay_out_of_another_organizations_list_and_theirs_out_of_our
     let our_admin = admin_token(&app).await;
     let other = app.client_with_token(&app.other_organization_token().await);
     let their_admin = other.get_current_token().await.unwrap().into_inner().token;
-    let theirs = other.create_app(&appdeck_tests::app_request("Theirs")).await.unwrap().into_inner().app;
+    let theirs = other.create_app(None, &appdeck_tests::app_request("Theirs")).await.unwrap().into_inner().app;
     let our_events = ids(&app.audit_events().await);
 
     // Act
@@ -1559,7 +1563,8 @@ async fn event_keeps_the_label_its_actor_had_when_it_acted() {
     // Arrange
     let app = spawn_app().await;
     let (developer, developer_client) = token_and_client(&app, "laptop", "developer").await;
-    let created = developer_client.create_app(&appdeck_tests::app_request("Shop")).await.unwrap().into_inner().app;
+    let created =
+        developer_client.create_app(None, &appdeck_tests::app_request("Shop")).await.unwrap().into_inner().app;
     let relabel = api_token_update_from(json!({"label": "old laptop"}));
     app.client.update_api_token(&developer.token.id, &relabel).await.expect("the admin relabels the developer");
 
@@ -1611,7 +1616,8 @@ async fn events_of_a_revoked_token_still_name_it_and_can_be_found_by_its_id() {
     // Arrange
     let app = spawn_app().await;
     let (developer, developer_client) = token_and_client(&app, "laptop", "developer").await;
-    let created = developer_client.create_app(&appdeck_tests::app_request("Shop")).await.unwrap().into_inner().app;
+    let created =
+        developer_client.create_app(None, &appdeck_tests::app_request("Shop")).await.unwrap().into_inner().app;
     app.client.revoke_api_token(&developer.token.id).await.expect("the admin revokes the developer");
 
     // Act

@@ -24,7 +24,7 @@ async fn preflight_create_app(app: &TestApp, origin: &str) -> reqwest::Response 
         .request(Method::OPTIONS, app.url("/v1/apps"))
         .header("origin", origin)
         .header("access-control-request-method", "POST")
-        .header("access-control-request-headers", "x-api-key,content-type")
+        .header("access-control-request-headers", "x-api-key,content-type,idempotency-key")
         .send()
         .await
         .expect("the preflight is sent")
@@ -158,13 +158,13 @@ async fn cors_preflight_from_an_allowed_origin_is_answered_200() {
     let methods = header_list(&response, "access-control-allow-methods");
     assert!(methods.iter().any(|method| method == "post"), "allowed methods: {methods:?}");
     let headers = header_list(&response, "access-control-allow-headers");
-    for header in ["x-api-key", "content-type"] {
+    for header in ["x-api-key", "content-type", "idempotency-key"] {
         assert!(headers.iter().any(|allowed| allowed == header), "`{header}` is not allowed: {headers:?}");
     }
 }
 
 #[tokio::test]
-async fn cors_response_to_an_allowed_origin_exposes_the_request_id_and_rate_limit_headers() {
+async fn cors_response_to_an_allowed_origin_exposes_the_request_id_rate_limit_and_replay_headers() {
     // Arrange
     let app = spawn_app_with_cors().await;
 
@@ -175,7 +175,9 @@ async fn cors_response_to_an_allowed_origin_exposes_the_request_id_and_rate_limi
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(header_text(&response, "access-control-allow-origin"), ALLOWED_ORIGIN);
     let exposed = header_list(&response, "access-control-expose-headers");
-    for header in ["x-request-id", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"] {
+    let expected =
+        ["x-request-id", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "idempotent-replayed"];
+    for header in expected {
         assert!(exposed.iter().any(|name| name == header), "`{header}` is not exposed: {exposed:?}");
     }
 }

@@ -35,8 +35,8 @@ async fn a_token_revoked_or_disabled_through_one_instance_is_refused_by_the_othe
     let request = |label: &str| {
         serde_json::from_value(serde_json::json!({"label": label, "role": "developer"})).expect("a valid request")
     };
-    let revoked = admin_on_first.create_api_token(&request("to revoke")).await.unwrap().into_inner();
-    let disabled = admin_on_first.create_api_token(&request("to disable")).await.unwrap().into_inner();
+    let revoked = admin_on_first.create_api_token(None, &request("to revoke")).await.unwrap().into_inner();
+    let disabled = admin_on_first.create_api_token(None, &request("to disable")).await.unwrap().into_inner();
     instances.client(1, &revoked.secret).get_current_token().await.expect("works before");
     instances.client(1, &disabled.secret).get_current_token().await.expect("works before");
 
@@ -68,7 +68,8 @@ async fn pages_read_through_alternating_instances_have_no_gaps_or_repeats() {
     .secret;
     let mut created = Vec::new();
     for index in 0..23 {
-        let app = instances.client(index % 2, &token).create_app(&app_request(&format!("App {index}"))).await.unwrap();
+        let app =
+            instances.client(index % 2, &token).create_app(None, &app_request(&format!("App {index}"))).await.unwrap();
         created.push(app.into_inner().app.id);
     }
 

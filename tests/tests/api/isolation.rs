@@ -70,7 +70,7 @@ async fn each_organization_lists_only_its_own_apps() {
     let app = spawn_app().await;
     let ours = app.create_app_named("Ours").await;
     let other = app.client_with_token(&app.other_organization_token().await);
-    let theirs = other.create_app(&appdeck_tests::app_request("Theirs")).await.unwrap().into_inner().app;
+    let theirs = other.create_app(None, &appdeck_tests::app_request("Theirs")).await.unwrap().into_inner().app;
 
     // Act
     let our_list = app.client.list_apps(None, None, None, None).await.unwrap().into_inner();
@@ -87,7 +87,7 @@ async fn another_organization_gets_no_next_page_from_our_newer_apps() {
     // Arrange
     let app = spawn_app().await;
     let other = app.client_with_token(&app.other_organization_token().await);
-    let theirs = other.create_app(&appdeck_tests::app_request("Theirs")).await.unwrap().into_inner().app;
+    let theirs = other.create_app(None, &appdeck_tests::app_request("Theirs")).await.unwrap().into_inner().app;
     let ours = app.create_app_named("Ours").await;
 
     // Act

@@ -10,6 +10,7 @@ mod auth;
 mod errors;
 mod faults;
 mod http_layers;
+mod idempotency;
 mod instances;
 mod isolation;
 mod limit_store_faults;

@@ -41,7 +41,7 @@ async fn list_apps_pages_see_every_earlier_app_once_in_id_order_while_apps_are_c
     let writing = tokio::spawn(async move {
         let mut ids = Vec::new();
         for index in 0..40 {
-            let created = writer.create_app(&app_request(&format!("Concurrent {index}"))).await;
+            let created = writer.create_app(None, &app_request(&format!("Concurrent {index}"))).await;
             ids.push(created.expect("the concurrent create succeeds").into_inner().app.id);
             writer_count.fetch_add(1, Ordering::SeqCst);
         }

@@ -289,7 +289,7 @@ async fn generated_client_surfaces_429_as_an_error_response() {
     app.client.get_current_token().await.expect("the first request is served");
 
     // Act
-    let result = app.client.create_app(&app_request("Shop")).await;
+    let result = app.client.create_app(None, &app_request("Shop")).await;
 
     // Assert
     match result {

@@ -43,7 +43,7 @@ async fn developer_can_create_update_rotate_and_delete_apps() {
     let developer = client_for(&app, TokenRole::Developer).await;
 
     // Act
-    let created = developer.create_app(&appdeck_tests::app_request("Shop")).await.expect("developer creates");
+    let created = developer.create_app(None, &appdeck_tests::app_request("Shop")).await.expect("developer creates");
     let created = created.into_inner().app;
     let updated = developer.update_app(&created.id, &rename("Renamed")).await.expect("developer updates");
     let rotated = developer.rotate_app_secret(&created.id).await.expect("developer rotates");
@@ -63,7 +63,7 @@ async fn admin_can_create_update_rotate_and_delete_apps() {
     let app = spawn_app().await;
 
     // Act
-    let created = app.client.create_app(&appdeck_tests::app_request("Shop")).await.expect("admin creates");
+    let created = app.client.create_app(None, &appdeck_tests::app_request("Shop")).await.expect("admin creates");
     let created = created.into_inner().app;
     let updated = app.client.update_app(&created.id, &rename("Renamed")).await.expect("admin updates");
     let rotated = app.client.rotate_app_secret(&created.id).await.expect("admin rotates");
@@ -96,7 +96,7 @@ async fn ci_gets_403_when_creating_an_app() {
     let ci = client_for(&app, TokenRole::Ci).await;
 
     // Act
-    let result = ci.create_app(&appdeck_tests::app_request("Shop")).await;
+    let result = ci.create_app(None, &appdeck_tests::app_request("Shop")).await;
 
     // Assert
     assert_forbidden(result);

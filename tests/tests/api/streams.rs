@@ -21,7 +21,7 @@ async fn create_apps(app: &TestApp, count: usize) -> Vec<Uuid> {
     for index in 0..count {
         let environment = if index % 2 == 0 { "production" } else { "staging" };
         let request = app_request_from(json!({"name": format!("app-{index}"), "environment": environment}));
-        ids.push(app.client.create_app(&request).await.expect("the app is created").into_inner().app.id);
+        ids.push(app.client.create_app(None, &request).await.expect("the app is created").into_inner().app.id);
     }
     ids
 }

@@ -61,7 +61,8 @@ pub struct Config {
     /// Prefix of every Redis key, so deployments can share one Redis.
     #[arg(long, env = "APPDECK_REDIS_KEY_PREFIX", default_value = "appdeck:", global = true)]
     pub redis_key_prefix: String,
-    /// Most database connections this instance opens.
+    /// Most database connections this instance opens (SQLite: for reads; it
+    /// opens one more, for every write).
     #[arg(long, env = "APPDECK_DB_MAX_CONNECTIONS", default_value_t = 10, global = true,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub db_max_connections: u32,

@@ -2,12 +2,12 @@
 //! one database. Writes that read first lock what they read (`FOR UPDATE`),
 //! so concurrent changes queue instead of overwriting each other.
 
-use std::str::FromStr;
+use std::{str::FromStr, time::Duration};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{
-    PgConnection, PgPool, Postgres, QueryBuilder, Transaction,
+    Connection, PgConnection, PgPool, Postgres, QueryBuilder, Transaction,
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 use uuid::Uuid;
@@ -28,6 +28,12 @@ use crate::domain::{
     token::{NewToken, Token, TokenGrant, TokenStatus, UpdateApiTokenRequest},
 };
 
+/// A connection used this recently is taken to be alive. sqlx's default,
+/// a ping before every use, adds a round trip to every query; a connection
+/// idle for longer (the database may have restarted meanwhile) is still
+/// pinged, and replaced when the ping fails.
+const TRUSTED_AFTER_USE: Duration = Duration::from_millis(500);
+
 pub struct PostgresStore {
     pool: PgPool,
 }
@@ -40,8 +46,26 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
             .acquire_timeout(settings.acquire_timeout)
+            .test_before_acquire(false)
+            .before_acquire(|connection, metadata| {
+                Box::pin(async move {
+                    if metadata.idle_for > TRUSTED_AFTER_USE {
+                        connection.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_lazy_with(options);
         Ok(Self { pool })
+    }
+
+    /// Reads and writes share one pool: PostgreSQL runs writes side by side.
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn connection_status(&self) -> PoolStatus {
+        PoolStatus { connections: self.pool.size(), idle_connections: self.pool.num_idle() }
     }
 
     /// Locks the app's row: a concurrent change waits for this one.

@@ -388,16 +388,18 @@ pub fn last_admin_conflict(action: &str) -> StoreError {
 }
 
 /// The `Store` implementation both backends share, written once. A backend
-/// brings its pool (`self.pool`), its connection type, its migrations, and
-/// the two ways it starts a change that reads before it writes — which is
-/// where the backends differ (SQLite takes the database's write lock up
-/// front, PostgreSQL locks rows):
+/// brings its connection type, its migrations, and how it connects and
+/// starts writes — which is where the backends differ (SQLite has one
+/// writer connection and takes the database's write lock up front,
+/// PostgreSQL locks rows):
 ///
-/// - `begin_app_change(organization_id, id)`: a transaction and the app, locked;
-/// - `begin_token_change(organization_id, id)`: a transaction and the live
-///   token, with the organization's token changes serialized;
-/// - `begin_write()`: a transaction for a write that claims an
-///   `Idempotency-Key` before anything else.
+/// - `self.pool`: the pool reads use;
+/// - `writer()`: the pool a write outside a transaction uses;
+/// - `connection_status()`: the connections of all its pools;
+/// - `begin_write()`: a transaction for a write;
+/// - `begin_app_change(organization_id, id)`: a write transaction and the app, locked;
+/// - `begin_token_change(organization_id, id)`: a write transaction and the
+///   live token, with the organization's token changes serialized.
 macro_rules! impl_store {
     ($store:ty, $connection:ty, $migrations:literal) => {
         async fn select_token(
@@ -541,7 +543,7 @@ macro_rules! impl_store {
                     .bind(expired_at)
                     .bind(expired_at)
                     .bind(EXPIRED_IDEMPOTENCY_RECORDS_PER_WRITE)
-                    .execute(&self.pool)
+                    .execute(self.writer())
                     .await;
                 if let Err(error) = deleted {
                     tracing::warn!(error = %error, "expired idempotency records were not deleted");
@@ -578,7 +580,7 @@ macro_rules! impl_store {
         impl Store for $store {
             #[tracing::instrument(skip(self))]
             async fn migrate(&self) -> StoreResult<()> {
-                sqlx::migrate!($migrations).run(&self.pool).await?;
+                sqlx::migrate!($migrations).run(self.writer()).await?;
                 Ok(())
             }
 
@@ -588,7 +590,7 @@ macro_rules! impl_store {
             }
 
             fn pool_status(&self) -> PoolStatus {
-                PoolStatus { connections: self.pool.size(), idle_connections: self.pool.num_idle() }
+                self.connection_status()
             }
 
             async fn count_organizations(&self) -> StoreResult<i64> {
@@ -602,7 +604,7 @@ macro_rules! impl_store {
                 first_token: &NewToken,
                 audit: &AuditContext,
             ) -> StoreResult<Token> {
-                let mut transaction = self.pool.begin().await?;
+                let mut transaction = self.begin_write().await?;
                 sqlx::query(
                     "INSERT INTO organizations (id, name, rate_limit_per_hour, created_at) VALUES ($1, $2, $3, $4)",
                 )
@@ -631,7 +633,7 @@ macro_rules! impl_store {
                 name: &str,
                 audit: &AuditContext,
             ) -> StoreResult<Option<Organization>> {
-                let mut transaction = self.pool.begin().await?;
+                let mut transaction = self.begin_write().await?;
                 let before: Option<String> = sqlx::query_scalar("SELECT name FROM organizations WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&mut *transaction)
@@ -655,7 +657,7 @@ macro_rules! impl_store {
 
             #[tracing::instrument(skip(self, token, audit), fields(token_id = %token.id))]
             async fn create_token(&self, token: &NewToken, audit: &AuditContext) -> StoreResult<Token> {
-                let mut transaction = self.pool.begin().await?;
+                let mut transaction = self.begin_write().await?;
                 let token = insert_token(&mut transaction, token, audit).await?;
                 transaction.commit().await?;
                 Ok(token)
@@ -761,14 +763,14 @@ macro_rules! impl_store {
                 sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                     .bind(now)
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(self.writer())
                     .await?;
                 Ok(())
             }
 
             #[tracing::instrument(skip(self, app, audit), fields(app_id = %app.id))]
             async fn insert_app(&self, app: &App, audit: &AuditContext) -> StoreResult<()> {
-                let mut transaction = self.pool.begin().await?;
+                let mut transaction = self.begin_write().await?;
                 insert_app_with_event(&mut transaction, app, audit).await?;
                 transaction.commit().await?;
                 Ok(())
@@ -843,7 +845,7 @@ macro_rules! impl_store {
 
             #[tracing::instrument(skip(self, audit))]
             async fn delete_app(&self, organization_id: Uuid, id: Uuid, audit: &AuditContext) -> StoreResult<bool> {
-                let mut transaction = self.pool.begin().await?;
+                let mut transaction = self.begin_write().await?;
                 let result = sqlx::query("DELETE FROM apps WHERE id = $1 AND organization_id = $2")
                     .bind(id)
                     .bind(organization_id)

@@ -57,6 +57,8 @@ struct Plan {
     organization_apps: u64,
     /// Sizes the list is measured at, smallest first.
     scaling_sizes: &'static [u64],
+    /// Runs of each scenario; the median is reported.
+    rounds: usize,
 }
 
 impl Plan {
@@ -64,10 +66,10 @@ impl Plan {
         if quick {
             let load = Load { threads: 2, connections: 8, duration: Duration::from_secs(2) };
             // Two sizes, so a quick run also exercises growing an organization.
-            Self { load, organization_apps: 1_000, scaling_sizes: &[1_000, 10_000] }
+            Self { load, organization_apps: 1_000, scaling_sizes: &[1_000, 10_000], rounds: 1 }
         } else {
             let load = Load { threads: 2, connections: 64, duration: Duration::from_secs(10) };
-            Self { load, organization_apps: 1_000, scaling_sizes: &[1_000, 100_000, 1_000_000] }
+            Self { load, organization_apps: 1_000, scaling_sizes: &[1_000, 100_000, 1_000_000], rounds: 3 }
         }
     }
 }
@@ -92,7 +94,8 @@ pub fn run(options: Options) -> Result<(), String> {
     let (idle_rss_kib, _) = server.process.memory_kib()?;
     eprintln!("bench: server ready in {} ms, idle RSS {idle_rss_kib} KiB", server.start_to_ready.as_millis());
 
-    let context = scenarios::Context { server: &server, bench_dir: &binaries.bench_dir, load: plan.load };
+    let context =
+        scenarios::Context { server: &server, bench_dir: &binaries.bench_dir, load: plan.load, rounds: plan.rounds };
     let measured = (|| {
         let organization = scenarios::seed_organization(&context, &database, &token, plan.organization_apps)?;
         let rows = scenarios::main_table(&context, &binaries.ceiling, &token, &organization)?;
@@ -107,10 +110,11 @@ pub fn run(options: Options) -> Result<(), String> {
         backend: options.backend,
         quick: options.quick,
         load_description: format!(
-            "{wrk_version}, {} threads, {} connections, {} s per scenario",
+            "{wrk_version}, {} threads, {} connections, {} s per run, {} run(s) of each scenario in rounds (the median run is shown)",
             plan.load.threads,
             plan.load.connections,
-            plan.load.duration.as_secs()
+            plan.load.duration.as_secs(),
+            plan.rounds
         ),
         machine: machine(),
         rows,

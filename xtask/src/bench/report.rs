@@ -3,12 +3,16 @@
 
 use std::{fmt::Write, time::Duration};
 
-use super::{database::Backend, wrk::Summary};
+use super::{
+    database::Backend,
+    wrk::{Spread, Summary},
+};
 
-/// One scenario of the main table.
+/// One scenario of the main table: its median run (see `wrk::median`).
 pub struct Row {
     pub scenario: String,
     pub summary: Summary,
+    pub spread: Spread,
     /// Highest `VmRSS` sampled during the scenario, in KiB.
     pub peak_rss_kib: u64,
 }
@@ -18,6 +22,7 @@ pub struct ScalingRow {
     pub page: &'static str,
     pub apps: u64,
     pub summary: Summary,
+    pub spread: Spread,
 }
 
 pub struct Report {
@@ -52,15 +57,16 @@ impl Report {
         let _ = writeln!(out, "## appdeck bench: {} ({mode})\n", self.backend.name());
         let _ = writeln!(out, "Machine: {}. Load: {}.\n", self.machine, self.load_description);
         let ceiling = self.rows.first().map_or(1.0, |row| row.summary.requests_per_second);
-        out.push_str("| scenario | req/s | × ceiling | p50 | p99 | errors | peak RSS |\n");
-        out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+        out.push_str("| scenario | req/s | runs' req/s | × ceiling | p50 | p99 | errors | peak RSS |\n");
+        out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for row in &self.rows {
             let summary = &row.summary;
             let _ = writeln!(
                 out,
-                "| {} | {:.0} | {:.2} | {} | {} | {} | {} |",
+                "| {} | {:.0} | {} | {:.2} | {} | {} | {} | {} |",
                 row.scenario,
                 summary.requests_per_second,
+                range(row.spread),
                 summary.requests_per_second / ceiling,
                 micros(summary.p50_us),
                 micros(summary.p99_us),
@@ -69,15 +75,16 @@ impl Report {
             );
         }
         out.push_str("\n### Scaling: `GET /v1/apps?limit=50`, the first page and a deep one (90 % into the list)\n\n");
-        out.push_str("| page | apps | req/s | p50 | p99 | errors | time per request ÷ smallest |\n");
-        out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+        out.push_str("| page | apps | req/s | runs' req/s | p50 | p99 | errors | time per request ÷ smallest |\n");
+        out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for row in &self.scaling {
             let _ = writeln!(
                 out,
-                "| {} | {} | {:.0} | {} | {} | {} | {:.2} |",
+                "| {} | {} | {:.0} | {} | {} | {} | {} | {:.2} |",
                 row.page,
                 row.apps,
                 row.summary.requests_per_second,
+                range(row.spread),
                 micros(row.summary.p50_us),
                 micros(row.summary.p99_us),
                 row.summary.errors,
@@ -174,6 +181,10 @@ impl Report {
     fn largest_size(&self) -> u64 {
         self.scaling.iter().map(|row| row.apps).max().unwrap_or(0)
     }
+}
+
+fn range(spread: Spread) -> String {
+    format!("{:.0}–{:.0}", spread.slowest, spread.fastest)
 }
 
 fn micros(us: u64) -> String {

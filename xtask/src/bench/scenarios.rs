@@ -9,6 +9,7 @@ use super::{
     process::{self, RssSampler, Server},
     report::{Row, ScalingRow},
     seed::{self, Fixture},
+    wrk::Summary,
     wrk::{self, Load, Request},
 };
 
@@ -16,6 +17,8 @@ pub struct Context<'a> {
     pub server: &'a Server,
     pub bench_dir: &'a Path,
     pub load: Load,
+    /// How often each scenario runs; the median run is reported.
+    pub rounds: usize,
 }
 
 /// The organization the main scenarios use: a template app made through the
@@ -60,30 +63,51 @@ pub fn main_table(
         .map_err(|error| format!("cannot write {}: {error}", body_file.display()))?;
     let (ceiling, ceiling_address) = process::start_ceiling(ceiling_binary, &body_file)?;
 
-    let mut rows = Vec::new();
-    let ceiling_request = Request { method: "GET", path: &app_path, token: None, body: None };
-    rows.push(measure(
-        context,
-        "ceiling: bare axum, same JSON from memory",
-        ceiling_address,
-        ceiling.pid(),
-        &ceiling_request,
-    )?);
-    drop(ceiling);
-    let server = (context.server.address, context.server.process.pid());
+    let (address, pid) = (context.server.address, context.server.process.pid());
     let scenarios = [
-        ("GET /v1/apps/{id}", Request { method: "GET", path: &app_path, token: Some(token), body: None }),
-        ("GET /v1/apps?limit=50", Request { method: "GET", path: "/v1/apps?limit=50", token: Some(token), body: None }),
-        ("POST /v1/apps", Request { method: "POST", path: "/v1/apps", token: Some(token), body: Some(APP_BODY) }),
+        (
+            "ceiling: bare axum, same JSON from memory",
+            ceiling_address,
+            ceiling.pid(),
+            Request { method: "GET", path: &app_path, token: None, body: None },
+        ),
+        ("GET /v1/apps/{id}", address, pid, Request { method: "GET", path: &app_path, token: Some(token), body: None }),
+        (
+            "GET /v1/apps?limit=50",
+            address,
+            pid,
+            Request { method: "GET", path: "/v1/apps?limit=50", token: Some(token), body: None },
+        ),
+        (
+            "POST /v1/apps",
+            address,
+            pid,
+            Request { method: "POST", path: "/v1/apps", token: Some(token), body: Some(APP_BODY) },
+        ),
         (
             "PATCH /v1/apps/{id}",
+            address,
+            pid,
             Request { method: "PATCH", path: &app_path, token: Some(token), body: Some(PATCH_BODY) },
         ),
     ];
-    for (name, request) in &scenarios {
-        rows.push(measure(context, name, server.0, server.1, request)?);
+    // Round after round of every scenario, the ceiling included, so a slow
+    // spell of the shared machine falls on all of them alike.
+    let mut runs: Vec<(Vec<Summary>, u64)> = scenarios.iter().map(|_| (Vec::new(), 0)).collect();
+    for round in 1..=context.rounds {
+        for ((name, address, pid, request), (summaries, peak_rss_kib)) in scenarios.iter().zip(&mut runs) {
+            eprintln!("bench: {name} (round {round} of {})", context.rounds);
+            let (summary, rss_kib) = measure(context, *address, *pid, request)?;
+            summaries.push(summary);
+            *peak_rss_kib = (*peak_rss_kib).max(rss_kib);
+        }
     }
-    Ok(rows)
+    drop(ceiling);
+    let rows = scenarios.iter().zip(runs).map(|((name, ..), (summaries, peak_rss_kib))| {
+        let (summary, spread) = wrk::median(summaries);
+        Row { scenario: (*name).to_owned(), summary, spread, peak_rss_kib }
+    });
+    Ok(rows.collect())
 }
 
 /// The first page and a deep page (90 % into the list) of a second
@@ -106,25 +130,32 @@ pub fn scaling(context: &Context, database: &Database, token: &str, sizes: &[u64
             (started.elapsed() - loaded).as_secs_f64()
         );
         let deep_path = format!("/v1/apps?limit=50&cursor={deep_cursor}");
-        for (page, path) in [("first", "/v1/apps?limit=50"), ("deep", deep_path.as_str())] {
-            let request = Request { method: "GET", path, token: Some(token), body: None };
-            let script = context.bench_dir.join("list.lua");
-            eprintln!("bench: {page} page at {size} apps");
-            let summary = wrk::run(address, &request, context.load, &script)?;
-            rows.push(ScalingRow { page, apps: size, summary });
+        let pages = [("first", "/v1/apps?limit=50"), ("deep", deep_path.as_str())];
+        let mut runs = [Vec::new(), Vec::new()];
+        for round in 1..=context.rounds {
+            for ((page, path), summaries) in pages.iter().zip(&mut runs) {
+                let request = Request { method: "GET", path, token: Some(token), body: None };
+                let script = context.bench_dir.join("list.lua");
+                eprintln!("bench: {page} page at {size} apps (round {round} of {})", context.rounds);
+                summaries.push(wrk::run(address, &request, context.load, &script)?);
+            }
+        }
+        for ((page, _), summaries) in pages.into_iter().zip(runs) {
+            let (summary, spread) = wrk::median(summaries);
+            rows.push(ScalingRow { page, apps: size, summary, spread });
         }
     }
     Ok(rows)
 }
 
-/// Runs one scenario with wrk while sampling the measured process's memory.
-fn measure(context: &Context, name: &str, address: SocketAddr, pid: u32, request: &Request) -> Result<Row, String> {
-    eprintln!("bench: {name}");
+/// Runs one scenario with wrk while sampling the measured process's
+/// memory; returns wrk's summary and the highest `VmRSS` sampled, in KiB.
+fn measure(context: &Context, address: SocketAddr, pid: u32, request: &Request) -> Result<(Summary, u64), String> {
     let script = context.bench_dir.join(format!("{}.lua", request.method.to_ascii_lowercase()));
     let sampler = RssSampler::start(pid);
     let summary = wrk::run(address, request, context.load, &script);
     let peak_rss_kib = sampler.stop();
-    Ok(Row { scenario: name.to_owned(), summary: summary?, peak_rss_kib })
+    Ok((summary?, peak_rss_kib))
 }
 
 /// Creates, through the API, the app that fixture rows copy; returns its id.

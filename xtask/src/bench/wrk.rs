@@ -36,6 +36,31 @@ pub struct Summary {
     pub errors: u64,
 }
 
+/// The slowest and the fastest req/s among a scenario's runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Spread {
+    pub slowest: f64,
+    pub fastest: f64,
+}
+
+/// Sums up several runs of one scenario by the run with the median req/s:
+/// on a shared machine one disturbed run moves the median least. Requests
+/// and errors count every run; the spread shows how far the runs differ.
+pub fn median(mut runs: Vec<Summary>) -> (Summary, Spread) {
+    runs.sort_by(|one, other| one.requests_per_second.total_cmp(&other.requests_per_second));
+    let spread = Spread {
+        slowest: runs.first().map_or(0.0, |run| run.requests_per_second),
+        fastest: runs.last().map_or(0.0, |run| run.requests_per_second),
+    };
+    let requests = runs.iter().map(|run| run.requests).sum();
+    let errors = runs.iter().map(|run| run.errors).sum();
+    let middle = runs.len() / 2;
+    let mut median = runs.swap_remove(middle);
+    median.requests = requests;
+    median.errors = errors;
+    (median, spread)
+}
+
 const MARKER: &str = "BENCH_SUMMARY ";
 
 /// The `done` hook: `summary.errors.status` counts responses with a status
@@ -127,4 +152,21 @@ fn script(request: &Request) -> String {
     }
     script.push_str(DONE_HOOK);
     script
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(requests_per_second: f64, p99_us: u64, errors: u64) -> Summary {
+        Summary { requests: 1_000, requests_per_second, p50_us: 1_000, p99_us, errors }
+    }
+
+    #[test]
+    fn the_median_run_stands_for_its_round_with_every_run_counted() {
+        let (median, spread) = median(vec![run(300.0, 3, 0), run(100.0, 1, 2), run(200.0, 2, 1)]);
+        assert_eq!((median.requests_per_second, median.p99_us), (200.0, 2), "the latencies are the median run's");
+        assert_eq!((median.requests, median.errors), (3_000, 3), "requests and errors count every run");
+        assert_eq!((spread.slowest, spread.fastest), (100.0, 300.0));
+    }
 }

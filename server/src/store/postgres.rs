@@ -74,7 +74,7 @@ impl PostgresStore {
         organization_id: Uuid,
         id: Uuid,
     ) -> StoreResult<Option<(Transaction<'static, Postgres>, App)>> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.begin_write().await?;
         let app = sqlx::query_as::<_, App>(concat!(select_app_sql!(), " FOR UPDATE"))
             .bind(id)
             .bind(organization_id)
@@ -91,7 +91,7 @@ impl PostgresStore {
         organization_id: Uuid,
         id: Uuid,
     ) -> StoreResult<Option<(Transaction<'static, Postgres>, Token)>> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.begin_write().await?;
         sqlx::query("SELECT id FROM organizations WHERE id = $1 FOR UPDATE")
             .bind(organization_id)
             .execute(&mut *transaction)
@@ -100,11 +100,54 @@ impl PostgresStore {
         Ok(token.map(|token| (transaction, token)))
     }
 
-    /// A plain transaction: the unique key on `idempotency_keys` makes a
-    /// concurrent claim of the same key wait for this one to end.
+    /// A plain transaction (the unique key on `idempotency_keys` makes a
+    /// concurrent claim of the same key wait for this one to end), begun in
+    /// a task of its own. sqlx's `begin` on PostgreSQL does not survive
+    /// being abandoned (a client gone, a request timed out) while `BEGIN`
+    /// is in flight: the connection goes back to the pool inside a
+    /// transaction nobody owns, where later statements run uncommitted and
+    /// hold their locks. Spawned, the begin always finishes; a transaction
+    /// nobody awaits any more is then dropped, which rolls it back.
     async fn begin_write(&self) -> StoreResult<Transaction<'static, Postgres>> {
-        Ok(self.pool.begin().await?)
+        let pool = self.pool.clone();
+        let begun = tokio::spawn(async move { pool.begin().await }).await;
+        Ok(begun.map_err(|error| sqlx::Error::Io(std::io::Error::other(error)))??)
     }
 }
 
 impl_store!(PostgresStore, PgConnection, "./migrations/postgres");
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Abandons `begin_write` at many points (as when a client goes away or
+    /// a request times out) and checks after each that the connection it
+    /// used is not left inside a transaction nobody owns.
+    #[tokio::test]
+    #[ignore = "needs PostgreSQL (TEST_DATABASE_URL): cargo xtask test runs it"]
+    async fn a_write_abandoned_while_it_begins_leaves_no_transaction_behind() {
+        let url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+        // One connection, so every attempt and every check use the same one.
+        let settings = PoolSettings { max_connections: 1, acquire_timeout: Duration::from_secs(5) };
+        let store = PostgresStore::connect(&url, settings).unwrap();
+        let mut observer = PgConnection::connect(&url).await.unwrap();
+        let mut abandoned = 0;
+        for attempt in 0..400 {
+            let patience = Duration::from_micros(attempt % 100 * 10);
+            if tokio::time::timeout(patience, store.begin_write()).await.is_err() {
+                abandoned += 1;
+            }
+            let backend: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&store.pool).await.unwrap();
+            let state: Option<String> = sqlx::query_scalar("SELECT state FROM pg_stat_activity WHERE pid = $1")
+                .bind(backend)
+                .fetch_optional(&mut observer)
+                .await
+                .unwrap();
+            assert_ne!(state.as_deref(), Some("idle in transaction"), "attempt {attempt} left a transaction open");
+        }
+        assert!(abandoned > 0, "no begin was abandoned, so nothing was tested");
+    }
+}

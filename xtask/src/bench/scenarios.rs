@@ -9,8 +9,7 @@ use super::{
     process::{self, RssSampler, Server},
     report::{Row, ScalingRow},
     seed::{self, Fixture},
-    wrk::Summary,
-    wrk::{self, Load, Request},
+    wrk::{self, Load, Request, Summary},
 };
 
 pub struct Context<'a> {

@@ -160,7 +160,8 @@ mod table {
                 None => rows.push((name.clone(), cell(value))),
             }
         }
-        let width = rows.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
+        let rows: Vec<(String, String)> = rows.into_iter().map(|(name, value)| (escaped(&name), value)).collect();
+        let width = rows.iter().map(|(name, _)| name.chars().count()).max().unwrap_or(0);
         rows.iter().map(|(name, value)| format!("{name:width$}  {value}\n")).collect()
     }
 
@@ -190,7 +191,12 @@ mod table {
         text
     }
 
+    /// A value as a cell, with its control and bidi characters escaped.
     fn cell(value: &Value) -> String {
+        escaped(&raw_cell(value))
+    }
+
+    fn raw_cell(value: &Value) -> String {
         match value {
             Value::Null => "-".to_owned(),
             Value::String(text) => text.clone(),
@@ -199,6 +205,56 @@ mod table {
                 format!("{} {}", cell(&fields["type"]), cell(&fields["id"]))
             }
             other => other.to_string(),
+        }
+    }
+
+    /// `text` with every control character (C0, DEL, C1) and bidirectional
+    /// formatting character written as `\u{..}`, so that what the server
+    /// stored (older data, or free text that may hold bidi characters) can
+    /// neither send the terminal an escape sequence nor reorder what it shows.
+    pub fn escaped(text: &str) -> String {
+        let is_unsafe = |character: char| {
+            character.is_control()
+                || matches!(
+                    character,
+                    '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+                )
+        };
+        if !text.contains(is_unsafe) {
+            return text.to_owned();
+        }
+        text.chars()
+            .map(|character| {
+                if is_unsafe(character) {
+                    format!("\\u{{{:04x}}}", u32::from(character))
+                } else {
+                    character.to_string()
+                }
+            })
+            .collect()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use serde_json::json;
+
+        use super::*;
+
+        #[test]
+        fn tables_escape_control_and_bidi_characters() {
+            let body = json!({"success": true, "app": {"name": "a\u{1b}[2Jb", "description": "x\u{202e}y\u{9b}z",
+                "email_credentials": {"k\u{1b}": "v\u{7f}"}}});
+            let text = of_response(&body);
+            assert!(!text.contains(['\u{1b}', '\u{202e}', '\u{9b}', '\u{7f}']), "{text:?}");
+            assert!(text.contains("a\\u{001b}[2Jb"), "{text:?}");
+            assert!(text.contains("x\\u{202e}y\\u{009b}z"), "{text:?}");
+            let rows = of_rows(&[json!({"id": "1", "name": "tab\there\u{2066}"})]);
+            assert!(rows.contains("tab\\u{0009}here\\u{2066}"), "{rows:?}");
+        }
+
+        #[test]
+        fn ordinary_text_is_printed_as_it_is() {
+            assert_eq!(escaped("Storefront é 日本"), "Storefront é 日本");
         }
     }
 }

@@ -19,6 +19,7 @@ use utoipa::{
 use crate::{
     domain::{RequestBody, ValidationError},
     store::StoreError,
+    strict_json::{self, BodyProblem, Strict},
 };
 
 /// The body of every error response.
@@ -140,7 +141,7 @@ impl IntoResponse for ApiError {
 
 impl From<ValidationError> for ApiError {
     fn from(error: ValidationError) -> Self {
-        Self::bad_request("validation_failed", error.0)
+        Self::bad_request(error.code, error.message)
     }
 }
 
@@ -346,17 +347,29 @@ fn has_json_content_type(headers: &HeaderMap) -> bool {
 /// that syntax errors and field errors get distinct codes, and so that
 /// unknown fields are reported by name.
 fn parse_json_value(body: &[u8]) -> Result<serde_json::Value, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|error| ApiError::bad_request("invalid_json", format!("Request body is not valid JSON: {error}")))?;
+    let value = strict_json::parse(body).map_err(|problem| match problem {
+        BodyProblem::Syntax(error) => {
+            ApiError::bad_request("invalid_json", format!("Request body is not valid JSON: {error}"))
+        }
+        BodyProblem::Nul(path) if path == "." => {
+            ApiError::bad_request("invalid_character", "Request body must not contain the NUL character (U+0000)")
+        }
+        BodyProblem::Nul(path) => ApiError::bad_request(
+            "invalid_character",
+            format!("Field `{path}` must not contain the NUL character (U+0000)"),
+        ),
+    })?;
     if !value.is_object() {
         return Err(ApiError::bad_request("invalid_json", "Request body must be a JSON object"));
     }
     Ok(value)
 }
 
-/// The request type from a JSON object, with field errors named.
+/// The request type from a JSON object, with field errors named. The value
+/// is read through `strict_json::Strict`, so a field gets only the JSON type
+/// the spec gives it.
 pub fn deserialize_json_body<T: RequestBody>(value: serde_json::Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(value).map_err(|error| {
+    serde_path_to_error::deserialize(Strict(value)).map_err(|error| {
         let field = error.path().to_string();
         let inner = error.into_inner().to_string();
         if let Some(name) = unknown_field_name(&inner) {

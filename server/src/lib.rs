@@ -26,5 +26,7 @@ pub mod startup;
 pub mod state;
 /// Persistence behind the `Store` trait; SQL lives only here.
 pub mod store;
+/// Request bodies read as the spec types them: no struct from an array, no duplicate key, no NUL.
+pub mod strict_json;
 /// Logging set-up.
 pub mod telemetry;

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{
     RequestBody, ValidationError, fields,
-    rules::{self, AuthorizedDomain, HttpUrl, HttpsUrl, Schemes},
+    rules::{self, AuthorizedDomain, CredentialsInput, HttpUrl, HttpsUrl, Schemes},
 };
 use crate::secret::random_base62;
 
@@ -170,11 +170,11 @@ pub struct CreateAppRequest {
     #[schema(
         min_length = 1,
         max_length = 100,
-        pattern = r"[^\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\u0000-\u0020\u007F-\u00A0\u061C\u1680\u2000-\u200A\u200E\u200F\u2028\u2029\u202A-\u202F\u205F\u2066-\u2069\u3000][^\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
     )]
     pub name: String,
     #[serde(default)]
-    #[schema(max_length = 1000)]
+    #[schema(max_length = 1000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
@@ -208,14 +208,14 @@ pub struct CreateAppRequest {
     pub engagement_platform: Option<EngagementPlatform>,
     /// Required when `engagement_platform` is not `none`, null when it is.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<CredentialsInput>)]
     pub engagement_credentials: Option<Credentials>,
     #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub email_platform: Option<EmailPlatform>,
     /// Required when `email_platform` is not `none`, null when it is.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<CredentialsInput>)]
     pub email_credentials: Option<Credentials>,
     /// When true, `webhook_url` is required.
     #[serde(default, deserialize_with = "fields::present")]
@@ -229,7 +229,7 @@ pub struct CreateAppRequest {
     #[schema(nullable = false)]
     pub webhook_use_query_params: Option<bool>,
     #[serde(default)]
-    #[schema(max_length = 5000)]
+    #[schema(max_length = 5000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub context_info: Option<String>,
 }
 
@@ -244,11 +244,11 @@ pub struct UpdateAppRequest {
         nullable = false,
         min_length = 1,
         max_length = 100,
-        pattern = r"[^\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\u0000-\u0020\u007F-\u00A0\u061C\u1680\u2000-\u200A\u200E\u200F\u2028\u2029\u202A-\u202F\u205F\u2066-\u2069\u3000][^\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
     )]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "fields::nullable")]
-    #[schema(value_type = Option<String>, max_length = 1000)]
+    #[schema(value_type = Option<String>, max_length = 1000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
@@ -282,13 +282,13 @@ pub struct UpdateAppRequest {
     #[schema(nullable = false)]
     pub engagement_platform: Option<EngagementPlatform>,
     #[serde(default, deserialize_with = "fields::nullable")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<CredentialsInput>)]
     pub engagement_credentials: Option<Option<Credentials>>,
     #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
     pub email_platform: Option<EmailPlatform>,
     #[serde(default, deserialize_with = "fields::nullable")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<CredentialsInput>)]
     pub email_credentials: Option<Option<Credentials>>,
     #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
@@ -300,7 +300,7 @@ pub struct UpdateAppRequest {
     #[schema(nullable = false)]
     pub webhook_use_query_params: Option<bool>,
     #[serde(default, deserialize_with = "fields::nullable")]
-    #[schema(value_type = Option<String>, max_length = 5000)]
+    #[schema(value_type = Option<String>, max_length = 5000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub context_info: Option<Option<String>>,
 }
 
@@ -480,12 +480,18 @@ impl App {
             self.engagement_platform = platform;
         }
         if let Some(credentials) = changes.engagement_credentials {
+            if let Some(credentials) = &credentials {
+                rules::credentials(credentials, "engagement_credentials")?;
+            }
             self.engagement_credentials = credentials;
         }
         if let Some(platform) = changes.email_platform {
             self.email_platform = platform;
         }
         if let Some(credentials) = changes.email_credentials {
+            if let Some(credentials) = &credentials {
+                rules::credentials(credentials, "email_credentials")?;
+            }
             self.email_credentials = credentials;
         }
         if let Some(enabled) = changes.webhook_enabled {

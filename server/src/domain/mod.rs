@@ -4,6 +4,7 @@ pub mod app;
 pub mod audit;
 pub mod fields;
 pub mod organization;
+pub mod quota;
 pub mod rules;
 pub mod token;
 
@@ -14,14 +15,24 @@ pub trait RequestBody: serde::de::DeserializeOwned {
     const READ_ONLY_FIELDS: &'static [&'static str];
 }
 
-/// A broken rule, described in a sentence that names the field.
+/// A broken rule, described in a sentence that names the field, with the
+/// stable code the error body carries.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ValidationError(pub String);
+#[error("{message}")]
+pub struct ValidationError {
+    pub message: String,
+    pub code: &'static str,
+}
 
 impl ValidationError {
+    /// A broken rule with the general code, `validation_failed`.
     pub fn new(message: impl Into<String>) -> Self {
-        Self(message.into())
+        Self::with_code("validation_failed", message)
+    }
+
+    /// A broken rule a client may want to tell apart from the others.
+    pub fn with_code(code: &'static str, message: impl Into<String>) -> Self {
+        Self { message: message.into(), code }
     }
 }
 

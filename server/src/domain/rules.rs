@@ -9,7 +9,7 @@ use utoipa::{
     openapi::{ObjectBuilder, RefOr, Schema, Type},
 };
 
-use super::ValidationError;
+use super::{ValidationError, app::Credentials};
 
 pub const NAME_MAX_CHARS: usize = 100;
 pub const URL_MAX_CHARS: usize = 2048;
@@ -17,14 +17,42 @@ pub const AUTHORIZED_DOMAINS_MAX: usize = 100;
 pub const RETENTION_DAYS_MIN: i32 = 1;
 pub const RETENTION_DAYS_MAX: i32 = 3650;
 
-/// What a name must contain besides its length: a character that is not
-/// white space, as `str::trim` understands it (Unicode `White_Space`). The
-/// class is spelled out because `\s` differs between regex engines.
-pub const NON_BLANK_PATTERN: &str = r"[^\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
+/// A name or label, as the spec's `pattern` states it: no control character
+/// (C0, DEL, C1) and no bidirectional formatting character (U+061C,
+/// U+200E-U+200F, U+202A-U+202E, U+2066-U+2069) anywhere, and one character
+/// that is neither those nor white space as `str::trim` understands it
+/// (Unicode `White_Space`, spelled out because `\s` differs between regex
+/// engines). Names are shown in lists and
+/// terminals, where an escape sequence rewrites the screen and a bidi
+/// override makes `evil` read as `live`; nobody needs either in a name.
+pub const NAME_PATTERN: &str = r"^[^\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\u0000-\u0020\u007F-\u00A0\u061C\u1680\u2000-\u200A\u200E\u200F\u2028\u2029\u202A-\u202F\u205F\u2066-\u2069\u3000][^\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$";
 
-/// A name of 1-100 characters with something besides white space, stored
-/// trimmed; `what` is the sentence's subject. The length is the sent one, as
-/// the spec's `maxLength` counts it.
+/// Free text (an app's `description` and `context_info`), as the spec's
+/// `pattern` states it: no control character but tab, line feed and
+/// carriage return, which multi-line prose uses. Bidi formatting characters
+/// are allowed here, unlike in names: right-to-left prose legitimately
+/// embeds them, and the CLI escapes them when it prints a table.
+pub const FREE_TEXT_PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+
+/// Any string the API stores where no stricter rule applies (credential
+/// values): no NUL, which PostgreSQL cannot store.
+pub const NO_NUL_PATTERN: &str = r"^[^\u0000]*$";
+
+/// Whether `character` is refused anywhere in a name: see [`NAME_PATTERN`].
+fn is_refused_in_names(character: char) -> bool {
+    character.is_control()
+        || matches!(character, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Whether `character` is refused in free text: see [`FREE_TEXT_PATTERN`].
+fn is_refused_in_free_text(character: char) -> bool {
+    character.is_control() && !matches!(character, '\t' | '\n' | '\r')
+}
+
+/// A name of 1-100 characters with something besides white space and no
+/// control or bidi formatting character (see [`NAME_PATTERN`]), stored
+/// trimmed; `what` is the sentence's subject. The length is the sent one,
+/// as the spec's `maxLength` counts it.
 pub fn trimmed_name(value: &str, what: &str) -> Result<String, ValidationError> {
     let trimmed = value.trim();
     if trimmed.is_empty() || value.chars().count() > NAME_MAX_CHARS {
@@ -32,17 +60,71 @@ pub fn trimmed_name(value: &str, what: &str) -> Result<String, ValidationError> 
             "{what} is required and must be 1-{NAME_MAX_CHARS} characters, not only white space"
         )));
     }
+    if let Some(character) = value.chars().find(|character| is_refused_in_names(*character)) {
+        return Err(ValidationError::new(format!(
+            "{what} must not contain control or bidirectional formatting characters (found U+{:04X})",
+            u32::from(character)
+        )));
+    }
     Ok(trimmed.to_owned())
 }
 
-/// Optional free text of at most `max_chars` characters.
+/// Optional free text of at most `max_chars` characters, without control
+/// characters but tab and line breaks (see [`FREE_TEXT_PATTERN`]).
 pub fn optional_text(value: Option<String>, field: &str, max_chars: usize) -> Result<Option<String>, ValidationError> {
-    match value {
-        Some(text) if text.chars().count() > max_chars => {
-            Err(ValidationError::new(format!("`{field}` must be at most {max_chars} characters")))
-        }
-        other => Ok(other),
+    let Some(text) = value else { return Ok(None) };
+    if text.chars().count() > max_chars {
+        return Err(ValidationError::new(format!("`{field}` must be at most {max_chars} characters")));
     }
+    if let Some(character) = text.chars().find(|character| is_refused_in_free_text(*character)) {
+        return Err(ValidationError::new(format!(
+            "`{field}` must not contain control characters other than tab and line breaks (found U+{:04X})",
+            u32::from(character)
+        )));
+    }
+    Ok(Some(text))
+}
+
+/// The most bytes a credentials object may take, serialized as compact JSON.
+pub const CREDENTIALS_MAX_BYTES: usize = 16 * 1024;
+
+/// The request schema of a credentials object: flat, string values only
+/// (free of NUL), at most [`CREDENTIALS_MAX_BYTES`] as compact JSON (which
+/// OpenAPI 3.0 cannot state, so its description does).
+pub struct CredentialsInput;
+
+impl PartialSchema for CredentialsInput {
+    fn schema() -> RefOr<Schema> {
+        let value = ObjectBuilder::new().schema_type(Type::String).pattern(Some(NO_NUL_PATTERN));
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .additional_properties(Some(value))
+            .description(Some(
+                "A platform's credentials: a flat object of string values, at most 16 KiB (16,384 bytes) as compact \
+                 JSON.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for CredentialsInput {}
+
+/// Credentials as [`CredentialsInput`] states them; the size has a code of
+/// its own, as a client treats "too large" apart from "not a string".
+pub fn credentials(value: &Credentials, field: &str) -> Result<(), ValidationError> {
+    if let Some((key, _)) = value.iter().find(|(_, value)| !value.is_string()) {
+        return Err(ValidationError::new(format!(
+            "`{field}.{key}` must be a string: credentials are a flat object of string values"
+        )));
+    }
+    let size = serde_json::to_vec(value).map_or(usize::MAX, |bytes| bytes.len());
+    if size > CREDENTIALS_MAX_BYTES {
+        return Err(ValidationError::with_code(
+            "credentials_too_large",
+            format!("`{field}` must be at most {CREDENTIALS_MAX_BYTES} bytes as JSON, not {size}"),
+        ));
+    }
+    Ok(())
 }
 
 // What follows the scheme in both URL patterns.
@@ -196,7 +278,7 @@ mod tests {
         assert!(trimmed_name("   ", "App name").is_err());
         assert!(trimmed_name(&"é".repeat(100), "App name").is_ok());
         let error = trimmed_name(&"a".repeat(101), "App name").unwrap_err();
-        assert_eq!(error.0, "App name is required and must be 1-100 characters, not only white space");
+        assert_eq!(error.message, "App name is required and must be 1-100 characters, not only white space");
         assert!(trimmed_name(&format!(" {}", "a".repeat(100)), "App name").is_err(), "the sent length counts");
         assert!(trimmed_name("\u{3000}\u{85}", "App name").is_err());
     }
@@ -212,20 +294,81 @@ mod tests {
             ("UpdateApiTokenRequest", "label"),
             ("UpdateOrganizationRequest", "name"),
         ] {
-            assert_eq!(schemas[schema]["properties"][field]["pattern"], NON_BLANK_PATTERN, "{schema}.{field}");
+            assert_eq!(schemas[schema]["properties"][field]["pattern"], NAME_PATTERN, "{schema}.{field}");
         }
+        for schema in ["CreateAppRequest", "UpdateAppRequest"] {
+            for field in ["description", "context_info"] {
+                assert_eq!(schemas[schema]["properties"][field]["pattern"], FREE_TEXT_PATTERN, "{schema}.{field}");
+            }
+        }
+        assert_eq!(schemas["CredentialsInput"]["additionalProperties"]["pattern"], NO_NUL_PATTERN);
         assert_eq!(schemas["HttpUrl"]["pattern"], HTTP_URL_PATTERN);
         assert_eq!(schemas["HttpsUrl"]["pattern"], HTTPS_URL_PATTERN);
         assert_eq!(schemas["AuthorizedDomain"]["pattern"], AUTHORIZED_DOMAIN_PATTERN);
     }
 
+    /// Every character up to U+3100 (past every control, white space and
+    /// bidi character), alone, between letters and at either end.
+    fn placements() -> impl Iterator<Item = (char, String)> {
+        (0..=0x3100).filter_map(char::from_u32).flat_map(|character| {
+            [format!("{character}"), format!("a{character}b"), format!("{character}ab"), format!("ab{character}")]
+                .into_iter()
+                .map(move |text| (character, text))
+        })
+    }
+
     #[test]
-    fn the_non_blank_pattern_is_what_trim_keeps() {
-        let non_blank = Regex::new(NON_BLANK_PATTERN).unwrap();
-        for character in (0..=0x3100).filter_map(char::from_u32) {
-            let text = character.to_string();
-            assert_eq!(non_blank.is_match(&text), !text.trim().is_empty(), "U+{:04X}", character as u32);
+    fn the_name_pattern_accepts_exactly_what_the_name_rule_accepts() {
+        let pattern = Regex::new(NAME_PATTERN).unwrap();
+        for (character, text) in placements() {
+            let rule = trimmed_name(&text, "Name").is_ok();
+            assert_eq!(pattern.is_match(&text), rule, "U+{:04X} in {text:?}", u32::from(character));
         }
+    }
+
+    #[test]
+    fn the_free_text_pattern_accepts_exactly_what_the_text_rule_accepts() {
+        let pattern = Regex::new(FREE_TEXT_PATTERN).unwrap();
+        for (character, text) in placements() {
+            let rule = optional_text(Some(text.clone()), "description", 10).is_ok();
+            assert_eq!(pattern.is_match(&text), rule, "U+{:04X} in {text:?}", u32::from(character));
+        }
+    }
+
+    #[test]
+    fn names_refuse_control_and_bidi_characters_anywhere() {
+        for refused in [
+            "a\u{1b}[2J",
+            "\tShop",
+            "Shop\n",
+            "a\u{0}",
+            "a\u{7f}",
+            "a\u{9b}",
+            "evil\u{202e}",
+            "\u{2066}x",
+            "a\u{200f}",
+            "a\u{61c}",
+        ] {
+            assert!(trimmed_name(refused, "App name").is_err(), "{refused:?}");
+        }
+        assert_eq!(
+            trimmed_name(" Caf\u{e9} \u{5e9}\u{5dc}\u{5d5}\u{5dd} ", "App name").unwrap(),
+            "Caf\u{e9} \u{5e9}\u{5dc}\u{5d5}\u{5dd}"
+        );
+    }
+
+    #[test]
+    fn credentials_are_flat_strings_within_the_cap() {
+        let credentials = |value: serde_json::Value| value.as_object().unwrap().clone();
+        assert!(super::credentials(&credentials(serde_json::json!({"api_key": "k"})), "email_credentials").is_ok());
+        let nested = super::credentials(&credentials(serde_json::json!({"a": {"b": "c"}})), "email_credentials");
+        assert_eq!(nested.unwrap_err().code, "validation_failed");
+        let number = super::credentials(&credentials(serde_json::json!({"a": 1})), "email_credentials");
+        assert!(number.is_err());
+        let exact = credentials(serde_json::json!({"k": "x".repeat(CREDENTIALS_MAX_BYTES - 8)}));
+        assert!(super::credentials(&exact, "email_credentials").is_ok());
+        let over = credentials(serde_json::json!({"k": "x".repeat(CREDENTIALS_MAX_BYTES - 7)}));
+        assert_eq!(super::credentials(&over, "email_credentials").unwrap_err().code, "credentials_too_large");
     }
 
     #[test]

@@ -330,7 +330,8 @@ async fn update_app_replaces_credentials_with_the_new_object() {
     let created = create_full_app(&app).await;
     let mut credentials = serde_json::Map::new();
     credentials.insert("api_key".to_owned(), json!("rotated-key"));
-    let changes = types::UpdateAppRequest { email_credentials: Some(credentials.clone()), ..Default::default() };
+    let changes: types::UpdateAppRequest =
+        serde_json::from_value(json!({"email_credentials": credentials.clone()})).expect("a valid update");
 
     // Act
     let updated = app.client.update_app(&created.id, &changes).await.unwrap().into_inner().app;

@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod errors;
 mod faults;
+mod hostile_input;
 mod http_layers;
 mod idempotency;
 mod instances;

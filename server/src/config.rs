@@ -4,7 +4,11 @@ use std::{net::SocketAddr, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::{rate_limit::redis::FailureMode, store::PoolSettings};
+use crate::{
+    domain::token::TokenRole,
+    rate_limit::redis::FailureMode,
+    store::PoolSettings,
+};
 
 #[derive(Debug, Parser)]
 #[command(name = "appdeck-server", version, about = "The appdeck App Management API server")]
@@ -27,6 +31,9 @@ pub enum Command {
     /// Manage organizations.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Manage API tokens directly in the database (break-glass).
+    #[command(subcommand)]
+    Token(TokenCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -37,6 +44,44 @@ pub enum OrgCommand {
         #[arg(long)]
         name: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token in an organization and print it, alone, on stdout.
+    ///
+    /// For an operator with access to the database, when the organization
+    /// has no admin token left to make one through the API. The audit log
+    /// records it as made by the server's CLI.
+    Create {
+        /// The organization's id.
+        #[arg(long = "org")]
+        organization_id: uuid::Uuid,
+        /// The token's role.
+        #[arg(long, value_enum)]
+        role: RoleArgument,
+        /// The token's label, 1-100 characters, unique among the organization's live tokens.
+        #[arg(long)]
+        label: String,
+    },
+}
+
+/// A token role as the command line spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArgument {
+    Admin,
+    Developer,
+    Ci,
+}
+
+impl From<RoleArgument> for TokenRole {
+    fn from(role: RoleArgument) -> Self {
+        match role {
+            RoleArgument::Admin => Self::Admin,
+            RoleArgument::Developer => Self::Developer,
+            RoleArgument::Ci => Self::Ci,
+        }
+    }
 }
 
 /// Settings shared by every subcommand. Each flag can also be set by the

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use appdeck_server::{
-    config::{Cli, Command, OrgCommand},
+    config::{Cli, Command, OrgCommand, TokenCommand},
     provisioning, startup, telemetry,
 };
 use clap::Parser;
@@ -50,6 +50,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Org(OrgCommand::Create { name }) => {
             let (_, token) =
                 provisioning::create_organization(store.as_ref(), &name, config.rate_limit_per_hour).await?;
+            println!("{}", token.secret);
+        }
+        Command::Token(TokenCommand::Create { organization_id, role, label }) => {
+            let token =
+                provisioning::create_token_for_operator(store.as_ref(), organization_id, &label, role.into()).await?;
+            tracing::info!(token_id = %token.token.id, %organization_id, "token created by the server's CLI");
             println!("{}", token.secret);
         }
         Command::Serve => {

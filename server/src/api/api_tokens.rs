@@ -217,7 +217,7 @@ pub async fn update_api_token(
     let changes = changes.validated()?;
     let token = state
         .store
-        .update_token(authorized.caller.organization_id, id, changes, domain::now(), &audit)
+        .update_token(authorized.caller.organization_id, id, changes, &audit)
         .await?
         .ok_or_else(token_not_found)?;
     Ok(Json(ApiTokenResponse { success: true, token }))

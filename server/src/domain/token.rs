@@ -144,6 +144,17 @@ pub fn validate_expiry(
     }
 }
 
+impl Token {
+    /// Whether the organization can count on this token to remain its admin:
+    /// an active admin token without an expiry. An organization must keep
+    /// one (the last-admin rule). Admin tokens that expire do not count,
+    /// because each will lapse on its own and could leave the organization
+    /// with no admin and no way back but the server's `token create`.
+    pub fn is_lasting_admin(&self) -> bool {
+        self.role == TokenRole::Admin && self.status == TokenStatus::Active && self.expires_at.is_none()
+    }
+}
+
 impl UpdateApiTokenRequest {
     /// The request with its label checked and trimmed.
     pub fn validated(mut self) -> Result<Self, ValidationError> {
@@ -165,6 +176,26 @@ mod tests {
         assert!(validate_expiry(Some(now), now).is_err());
         assert!(validate_expiry(Some(now + TimeDelta::hours(1)), now).is_ok());
         assert_eq!(validate_expiry(None, now).unwrap(), None);
+    }
+
+    #[test]
+    fn only_active_admins_without_expiry_are_lasting_admins() {
+        let admin = Token {
+            id: Uuid::now_v7(),
+            label: "admin".into(),
+            role: TokenRole::Admin,
+            masked_token: "apps_AbCd…wXyZ".into(),
+            status: TokenStatus::Active,
+            created_at: Utc::now(),
+            created_by: None,
+            last_used_at: None,
+            expires_at: None,
+        };
+        assert!(admin.is_lasting_admin());
+        let expiring = Token { expires_at: Some(Utc::now() + TimeDelta::days(365)), ..admin.clone() };
+        assert!(!expiring.is_lasting_admin());
+        assert!(!Token { status: TokenStatus::Disabled, ..admin.clone() }.is_lasting_admin());
+        assert!(!Token { role: TokenRole::Developer, ..admin }.is_lasting_admin());
     }
 
     #[test]

@@ -158,17 +158,16 @@ pub trait Store: Send + Sync {
     /// A live (not revoked) token of the organization.
     async fn get_token(&self, organization_id: Uuid, id: Uuid) -> StoreResult<Option<Token>>;
     /// Relabels, disables or enables a live token in one transaction. Leaving
-    /// the organization without an active admin token is a `Conflict`.
+    /// the organization without a lasting admin token (`Token::is_lasting_admin`) is a `Conflict`.
     async fn update_token(
         &self,
         organization_id: Uuid,
         id: Uuid,
         changes: UpdateApiTokenRequest,
-        now: DateTime<Utc>,
         audit: &AuditContext,
     ) -> StoreResult<Option<Token>>;
     /// Revokes a live token for good; `false` when there is none. Revoking
-    /// the organization's last active admin token is a `Conflict`.
+    /// the organization's last lasting admin token is a `Conflict`.
     async fn revoke_token(
         &self,
         organization_id: Uuid,

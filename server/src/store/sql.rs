@@ -136,12 +136,13 @@ macro_rules! bind_new_token {
     }};
 }
 
-/// Other live, active, unexpired admin tokens of the organization: `$1`
-/// organization, `$2` the token being changed, `$3` now.
-macro_rules! count_other_active_admins_sql {
+/// Other live lasting admin tokens of the organization (active, without an
+/// expiry: `Token::is_lasting_admin`): `$1` organization, `$2` the token
+/// being changed.
+macro_rules! count_other_lasting_admins_sql {
     () => {
         "SELECT COUNT(*) FROM api_tokens WHERE organization_id = $1 AND id <> $2 AND role = 'admin' \
-         AND status = 'active' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)"
+         AND status = 'active' AND revoked_at IS NULL AND expires_at IS NULL"
     };
 }
 
@@ -373,17 +374,10 @@ pub fn label_conflict(error: sqlx::Error, label: &str) -> StoreError {
     }
 }
 
-/// Whether a change to `token` could leave the organization without an
-/// active admin token, so the other ones must be counted first.
-pub fn is_active_admin(token: &Token, now: DateTime<Utc>) -> bool {
-    token.role == TokenRole::Admin
-        && token.status == TokenStatus::Active
-        && token.expires_at.is_none_or(|expires_at| expires_at > now)
-}
-
 pub fn last_admin_conflict(action: &str) -> StoreError {
     StoreError::Conflict(format!(
-        "The organization's last active admin token cannot be {action}; make another admin token first"
+        "The organization's last active admin token without an expiry cannot be {action}; \
+         make another admin token without an expiry first"
     ))
 }
 
@@ -495,22 +489,21 @@ macro_rules! impl_store {
         }
 
         /// Refuses a change that would take `token` out of the organization's
-        /// active admin tokens when no other one is left. Runs inside a
-        /// `begin_token_change` transaction, so two such changes cannot both pass.
-        async fn keep_an_active_admin(
+        /// lasting admin tokens (`Token::is_lasting_admin`) when no other one
+        /// is left. Runs inside a `begin_token_change` transaction, so two
+        /// such changes cannot both pass.
+        async fn keep_a_lasting_admin(
             connection: &mut $connection,
             token: &Token,
             organization_id: Uuid,
-            now: DateTime<Utc>,
             action: &str,
         ) -> StoreResult<()> {
-            if !is_active_admin(token, now) {
+            if !token.is_lasting_admin() {
                 return Ok(());
             }
-            let others: i64 = sqlx::query_scalar(count_other_active_admins_sql!())
+            let others: i64 = sqlx::query_scalar(count_other_lasting_admins_sql!())
                 .bind(organization_id)
                 .bind(token.id)
-                .bind(now)
                 .fetch_one(connection)
                 .await?;
             if others == 0 { Err(last_admin_conflict(action)) } else { Ok(()) }
@@ -701,14 +694,13 @@ macro_rules! impl_store {
                 organization_id: Uuid,
                 id: Uuid,
                 changes: UpdateApiTokenRequest,
-                now: DateTime<Utc>,
                 audit: &AuditContext,
             ) -> StoreResult<Option<Token>> {
                 let Some((mut transaction, token)) = self.begin_token_change(organization_id, id).await? else {
                     return Ok(None);
                 };
                 if changes.status == Some(TokenStatus::Disabled) {
-                    keep_an_active_admin(&mut transaction, &token, organization_id, now, "disabled").await?;
+                    keep_a_lasting_admin(&mut transaction, &token, organization_id, "disabled").await?;
                 }
                 let label = changes.label.unwrap_or_else(|| token.label.clone());
                 sqlx::query("UPDATE api_tokens SET label = $1, status = $2 WHERE id = $3")
@@ -740,7 +732,7 @@ macro_rules! impl_store {
                 let Some((mut transaction, token)) = self.begin_token_change(organization_id, id).await? else {
                     return Ok(false);
                 };
-                keep_an_active_admin(&mut transaction, &token, organization_id, now, "revoked").await?;
+                keep_a_lasting_admin(&mut transaction, &token, organization_id, "revoked").await?;
                 sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
                     .bind(now)
                     .bind(id)

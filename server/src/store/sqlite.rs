@@ -18,11 +18,11 @@ use sqlx::{
 use uuid::Uuid;
 
 use super::{
-    AppFilter, Created, EXPIRED_IDEMPOTENCY_RECORDS_PER_WRITE, IDEMPOTENCY_KEY_LIFETIME, IdempotencyRecord,
-    IdempotentWrite, PageRequest, PoolSettings, PoolStatus, SealedResponse, Store, StoreError, StoreResult,
+    AppFilter, Created, EXPIRED_IDEMPOTENCY_RECORDS_PER_WRITE, IDEMPOTENCY_KEY_LIFETIME,
+    IdempotencyRecord, IdempotentWrite, PageRequest, PoolSettings, PoolStatus, SealedResponse, Store, StoreError,
+    StoreResult,
     sql::{
-        AuditRow, IdempotencyRow, TokenRow, is_active_admin, label_conflict, last_admin_conflict, token_changes,
-        token_creation_changes,
+        AuditRow, IdempotencyRow, TokenRow, label_conflict, last_admin_conflict, token_changes, token_creation_changes,
     },
 };
 use crate::domain::{

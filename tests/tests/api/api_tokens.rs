@@ -1041,19 +1041,43 @@ async fn expired_second_admin_does_not_count_as_active() {
 }
 
 #[tokio::test]
-async fn admin_that_expires_later_counts_as_active() {
+async fn admins_that_will_expire_do_not_replace_the_last_admin_without_an_expiry() {
+    // Arrange: the first admin, and admins that expire in a day and in a year.
+    let app = spawn_app().await;
+    let first = admin_token_object(&app).await;
+    for (label, lifetime) in [("day admin", TimeDelta::days(1)), ("year admin", TimeDelta::days(365))] {
+        let expires_at = rfc3339(Utc::now() + lifetime);
+        let request = api_token_request_from(json!({"label": label, "role": "admin", "expires_at": expires_at}));
+        app.client.create_api_token(None, &request).await.expect("the admin creates");
+    }
+
+    // Act
+    let revoke = status_and_code(app.client.revoke_api_token(&first.id).await);
+    let disable = status_and_code(app.client.update_api_token(&first.id, &set_status("disabled")).await);
+
+    // Assert: they would lapse, leaving no admin at all.
+    assert_eq!((revoke.0, revoke.1.as_str()), (StatusCode::CONFLICT, "conflict"));
+    assert_eq!((disable.0, disable.1.as_str()), (StatusCode::CONFLICT, "conflict"));
+    assert_eq!(get_token(&app, first.id).await.status, types::TokenStatus::Active);
+}
+
+#[tokio::test]
+async fn an_admin_that_will_expire_can_be_revoked_while_one_without_an_expiry_remains() {
     // Arrange
     let app = spawn_app().await;
     let first = admin_token_object(&app).await;
     let in_a_day = rfc3339(Utc::now() + TimeDelta::days(1));
     let request = api_token_request_from(json!({"label": "temporary admin", "role": "admin", "expires_at": in_a_day}));
-    app.client.create_api_token(None, &request).await.expect("the admin creates");
+    let temporary = app.client.create_api_token(None, &request).await.expect("the admin creates").into_inner();
+    app.create_api_token("lasting admin", "admin").await;
 
     // Act
-    let revoked = app.client.revoke_api_token(&first.id).await;
+    let revoked_temporary = app.client.revoke_api_token(&temporary.token.id).await;
+    let revoked_first = app.client.revoke_api_token(&first.id).await;
 
     // Assert
-    assert!(revoked.expect("an admin that has not expired yet is active").into_inner().success);
+    assert!(revoked_temporary.expect("an expiring admin is not the last lasting one").into_inner().success);
+    assert!(revoked_first.expect("another admin without an expiry remains").into_inner().success);
 }
 
 // Roles

@@ -5,7 +5,7 @@ use std::{net::SocketAddr, time::Duration};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::{
-    domain::token::TokenRole,
+    domain::{quota::Quotas, token::TokenRole},
     rate_limit::redis::FailureMode,
     store::PoolSettings,
 };
@@ -136,6 +136,16 @@ pub struct Config {
     #[arg(long, env = "APPDECK_MAX_BODY_BYTES", default_value_t = 1_048_576, global = true,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub max_body_bytes: u64,
+    /// Most apps an organization may hold; past it, a create is answered 409
+    /// `quota_exceeded`. 0: no limit. Each create then counts at most this
+    /// many apps, so a large quota costs its creates a little.
+    #[arg(long, env = "APPDECK_MAX_APPS_PER_ORGANIZATION", default_value_t = 0, global = true)]
+    pub max_apps_per_organization: u32,
+    /// Most live (not revoked) API tokens an organization may hold; past it,
+    /// a create is answered 409 `quota_exceeded`. 0: no limit. The server's
+    /// `token create` is not held to it: it is the way back in.
+    #[arg(long, env = "APPDECK_MAX_TOKENS_PER_ORGANIZATION", default_value_t = 1000, global = true)]
+    pub max_tokens_per_organization: u32,
     /// Log line format on stderr. `RUST_LOG` sets what is logged.
     #[arg(long, env = "APPDECK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -153,6 +163,12 @@ impl Config {
             max_connections: self.db_max_connections,
             acquire_timeout: Duration::from_secs(self.db_acquire_timeout_secs),
         }
+    }
+
+    /// The per-organization quotas, 0 meaning none.
+    pub fn quotas(&self) -> Quotas {
+        let limit = |value: u32| (value > 0).then_some(value);
+        Quotas { apps: limit(self.max_apps_per_organization), tokens: limit(self.max_tokens_per_organization) }
     }
 
     /// The settings a test or embedding program starts from: every default,

@@ -17,7 +17,7 @@ use utoipa::{
 };
 
 use crate::{
-    domain::{RequestBody, ValidationError},
+    domain::{RequestBody, ValidationError, quota::QuotaExceeded},
     store::StoreError,
     strict_json::{self, BodyProblem, Strict},
 };
@@ -56,6 +56,9 @@ pub enum ApiError {
          send a new key for a new request"
     )]
     IdempotencyKeyReused,
+    /// A create past one of the organization's quotas.
+    #[error("{0}")]
+    QuotaExceeded(#[from] QuotaExceeded),
     #[error("Request body is too large")]
     PayloadTooLarge,
     #[error("Request body must be sent with Content-Type: application/json")]
@@ -91,7 +94,7 @@ impl ApiError {
             Self::TokenDisabled | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) | Self::IdempotencyKeyReused => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::IdempotencyKeyReused | Self::QuotaExceeded(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyFailedAuthentications(_) | Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -112,6 +115,7 @@ impl ApiError {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict(_) => "conflict",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::QuotaExceeded(_) => "quota_exceeded",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooManyFailedAuthentications(_) | Self::RateLimited { .. } => "rate_limited",
@@ -178,8 +182,9 @@ const ERROR_STATUSES: [(StatusCode, &str); 10] = [
     (StatusCode::NOT_FOUND, "No such resource in the token's organization"),
     (
         StatusCode::CONFLICT,
-        "The change conflicts with the current state (a duplicate label, the last active admin token, \
-         or an Idempotency-Key already used for a different request)",
+        "The change conflicts with the current state (a duplicate label, the last active admin token \
+         without an expiry, an organization at its quota of apps or tokens, or an Idempotency-Key already \
+         used for a different request)",
     ),
     (StatusCode::PAYLOAD_TOO_LARGE, "The body is larger than the server accepts"),
     (StatusCode::UNSUPPORTED_MEDIA_TYPE, "The body is not sent as application/json"),

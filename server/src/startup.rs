@@ -51,7 +51,7 @@ impl Application {
                 Arc::new(FailedAuthLimiter::new(config.auth_failures_per_minute)),
             ),
         };
-        let state = AppState { store, failed_auth, rate_limiter, metrics };
+        let state = AppState { store, failed_auth, rate_limiter, metrics, quotas: config.quotas() };
         let router = api::router(state, &HttpSettings::from_config(config)?);
         Ok(Self { listener, router, address })
     }

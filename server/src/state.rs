@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::{auth::FailedAuthLimit, metrics::Metrics, rate_limit::RateLimiter, store::Store};
+use crate::{auth::FailedAuthLimit, domain::quota::Quotas, metrics::Metrics, rate_limit::RateLimiter, store::Store};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -12,4 +12,6 @@ pub struct AppState {
     /// Each token's hourly request allowance.
     pub rate_limiter: Arc<dyn RateLimiter>,
     pub metrics: Arc<Metrics>,
+    /// How many apps and tokens an organization may hold.
+    pub quotas: Quotas,
 }

@@ -147,6 +147,9 @@ pub async fn create_api_token(
         Some(caller.token.id),
         request.expires_at,
     )?;
+    if let Some(quota) = state.quotas.tokens {
+        state.quotas.allow_token(state.store.count_live_tokens(caller.organization_id, quota).await?)?;
+    }
     let respond =
         |token: &Token| CreatedApiTokenResponse { success: true, token: token.clone(), secret: secret.clone() };
     let Some(key) = key else {

@@ -24,7 +24,7 @@ use crate::{
     },
     idempotency::{IdempotencyKey, IdempotentJson},
     state::AppState,
-    store::{AppFilter, Created},
+    store::{AppFilter, Created, CredentialColumns},
 };
 
 #[derive(Serialize, ToSchema)]
@@ -99,7 +99,12 @@ pub async fn list_apps(
 ) -> Result<Json<AppListResponse>, ApiError> {
     let page = page_request(query.limit, query.cursor.as_deref())?;
     let filter = AppFilter { environment: query.environment, status: query.status };
-    let apps = state.store.list_apps(caller.organization_id, filter, page).await?;
+    let credentials = if role_allows(caller.role(), Permission::ReadSecrets) {
+        CredentialColumns::Read
+    } else {
+        CredentialColumns::Skipped
+    };
+    let apps = state.store.list_apps(caller.organization_id, filter, page, credentials).await?;
     let (apps, next_cursor) = into_page(apps, page, |app| app.id);
     let apps = apps.into_iter().map(|app| visible_to(&caller, app)).collect();
     Ok(Json(AppListResponse { success: true, apps, next_cursor }))
@@ -144,6 +149,9 @@ pub async fn create_app(
         return Ok(earlier);
     }
     let app = App::create(caller.organization_id, request, now)?;
+    if let Some(quota) = state.quotas.apps {
+        state.quotas.allow_app(state.store.count_apps(caller.organization_id, quota).await?)?;
+    }
     let respond = |app: &App| AppResponse { success: true, app: visible_to(&caller, app.clone()) };
     let Some(key) = key else {
         state.store.insert_app(&app, &audit).await?;

@@ -108,6 +108,15 @@ pub struct AppFilter {
     pub status: Option<AppStatus>,
 }
 
+/// Whether a list of apps reads their credentials. A `ci` token is never
+/// shown them, so its lists skip the columns rather than load and drop
+/// what may be kilobytes per app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialColumns {
+    Read,
+    Skipped,
+}
+
 /// One page of a keyset-paginated list: items after `after` in the list's
 /// order (oldest first, or newest first for audit events).
 #[derive(Debug, Clone, Copy)]
@@ -189,7 +198,20 @@ pub trait Store: Send + Sync {
         write: IdempotentWrite<'_, App>,
     ) -> StoreResult<Created<()>>;
     async fn get_app(&self, organization_id: Uuid, id: Uuid) -> StoreResult<Option<App>>;
-    async fn list_apps(&self, organization_id: Uuid, filter: AppFilter, page: PageRequest) -> StoreResult<Vec<App>>;
+    /// One page of the organization's apps; with `CredentialColumns::Skipped`
+    /// both credentials are `None`, never read from the database.
+    async fn list_apps(
+        &self,
+        organization_id: Uuid,
+        filter: AppFilter,
+        page: PageRequest,
+        credentials: CredentialColumns,
+    ) -> StoreResult<Vec<App>>;
+    /// How many apps the organization holds, counted up to `up_to` (a
+    /// quota) and no further, so the count costs at most the quota.
+    async fn count_apps(&self, organization_id: Uuid, up_to: u32) -> StoreResult<u64>;
+    /// How many live (not revoked) tokens the organization holds, counted up to `up_to`.
+    async fn count_live_tokens(&self, organization_id: Uuid, up_to: u32) -> StoreResult<u64>;
     /// Applies `changes` to the stored app inside one transaction, so
     /// concurrent updates of different fields do not overwrite each other.
     async fn update_app(

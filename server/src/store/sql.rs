@@ -25,6 +25,34 @@ macro_rules! app_columns {
     };
 }
 
+/// `app_columns!` with both credentials read as NULL, for lists a `ci`
+/// token asks for: it is never shown credentials, so they are not read.
+macro_rules! app_columns_without_credentials {
+    () => {
+        "id, organization_id, name, description, api_key, api_secret, platform, bundle_id, \
+         environment, app_store_url, play_store_url, website_url, authorized_domains, data_retention_days, \
+         timezone, features, status, engagement_platform, NULL AS engagement_credentials, email_platform, \
+         NULL AS email_credentials, webhook_enabled, webhook_url, webhook_use_query_params, context_info, url_context, \
+         cached_user_count, cached_event_count, cached_last_event, stats_last_updated, created_at, updated_at"
+    };
+}
+
+/// How many apps an organization holds, counting at most `$2` (its quota),
+/// so a create's count costs no more than the quota.
+macro_rules! count_apps_sql {
+    () => {
+        "SELECT COUNT(*) FROM (SELECT 1 FROM apps WHERE organization_id = $1 LIMIT $2) AS counted"
+    };
+}
+
+/// How many live tokens an organization holds, counting at most `$2`.
+macro_rules! count_live_tokens_sql {
+    () => {
+        "SELECT COUNT(*) FROM (SELECT 1 FROM api_tokens WHERE organization_id = $1 AND revoked_at IS NULL \
+         LIMIT $2) AS counted"
+    };
+}
+
 /// One placeholder per column of `app_columns!`.
 macro_rules! app_placeholders {
     () => {
@@ -147,13 +175,21 @@ macro_rules! count_other_lasting_admins_sql {
 }
 
 /// One page of apps, keyset-paginated on the UUIDv7 id, pushed after
-/// whatever the `QueryBuilder` holds (tests put `EXPLAIN` there).
+/// whatever the `QueryBuilder` holds (tests put `EXPLAIN` there); with
+/// their credentials unless `CredentialColumns::Skipped` says otherwise.
 macro_rules! push_apps_page {
-    ($query:expr, $organization_id:expr, $filter:expr, $page:expr) => {{
+    ($query:expr, $organization_id:expr, $filter:expr, $page:expr) => {
+        push_apps_page!($query, $organization_id, $filter, $page, CredentialColumns::Read)
+    };
+    ($query:expr, $organization_id:expr, $filter:expr, $page:expr, $credentials:expr) => {{
         let (query, filter, page) = ($query, $filter, $page);
-        query
-            .push(concat!("SELECT ", app_columns!(), " FROM apps WHERE organization_id = "))
-            .push_bind($organization_id);
+        let select = match $credentials {
+            CredentialColumns::Read => concat!("SELECT ", app_columns!(), " FROM apps WHERE organization_id = "),
+            CredentialColumns::Skipped => {
+                concat!("SELECT ", app_columns_without_credentials!(), " FROM apps WHERE organization_id = ")
+            }
+        };
+        query.push(select).push_bind($organization_id);
         if let Some(environment) = filter.environment {
             query.push(" AND environment = ").push_bind(environment);
         }
@@ -788,6 +824,24 @@ macro_rules! impl_store {
                 Ok(Created::New(()))
             }
 
+            async fn count_apps(&self, organization_id: Uuid, up_to: u32) -> StoreResult<u64> {
+                let count: i64 = sqlx::query_scalar(count_apps_sql!())
+                    .bind(organization_id)
+                    .bind(i64::from(up_to))
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(u64::try_from(count).unwrap_or(0))
+            }
+
+            async fn count_live_tokens(&self, organization_id: Uuid, up_to: u32) -> StoreResult<u64> {
+                let count: i64 = sqlx::query_scalar(count_live_tokens_sql!())
+                    .bind(organization_id)
+                    .bind(i64::from(up_to))
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(u64::try_from(count).unwrap_or(0))
+            }
+
             async fn get_app(&self, organization_id: Uuid, id: Uuid) -> StoreResult<Option<App>> {
                 Ok(sqlx::query_as::<_, App>(select_app_sql!())
                     .bind(id)
@@ -801,9 +855,10 @@ macro_rules! impl_store {
                 organization_id: Uuid,
                 filter: AppFilter,
                 page: PageRequest,
+                credentials: CredentialColumns,
             ) -> StoreResult<Vec<App>> {
                 let mut query = QueryBuilder::new("");
-                push_apps_page!(&mut query, organization_id, filter, page);
+                push_apps_page!(&mut query, organization_id, filter, page, credentials);
                 Ok(query.build_query_as::<App>().fetch_all(&self.pool).await?)
             }
 

@@ -18,7 +18,7 @@ use sqlx::{
 use uuid::Uuid;
 
 use super::{
-    AppFilter, Created, EXPIRED_IDEMPOTENCY_RECORDS_PER_WRITE, IDEMPOTENCY_KEY_LIFETIME,
+    AppFilter, Created, CredentialColumns, EXPIRED_IDEMPOTENCY_RECORDS_PER_WRITE, IDEMPOTENCY_KEY_LIFETIME,
     IdempotencyRecord, IdempotentWrite, PageRequest, PoolSettings, PoolStatus, SealedResponse, Store, StoreError,
     StoreResult,
     sql::{

@@ -311,3 +311,36 @@ async fn list_apps_does_not_show_deleted_apps_across_pages() {
     assert_eq!(second.apps.iter().map(|listed| listed.id).collect::<Vec<_>>(), vec![ids[3], ids[4]]);
     assert_eq!(second.next_cursor, None);
 }
+
+/// Runs `sql` on the test database behind the server's back.
+async fn execute_behind_the_server(app: &TestApp, sql: &'static str) {
+    use sqlx::Connection;
+    if app.database.is_postgres() {
+        let mut connection = sqlx::PgConnection::connect(&app.database.url()).await.expect("connect");
+        sqlx::query(sql).execute(&mut connection).await.expect("the statement runs");
+    } else {
+        let mut connection = sqlx::SqliteConnection::connect(&app.database.url()).await.expect("connect");
+        sqlx::query(sql).execute(&mut connection).await.expect("the statement runs");
+    }
+}
+
+#[tokio::test]
+async fn ci_lists_never_read_credentials_from_the_database() {
+    // Arrange: stored credentials that cannot be read as an object, so any
+    // list that reads them fails.
+    let app = spawn_app().await;
+    app.create_app(json!({"name": "Mail", "email_platform": "brevo", "email_credentials": {"api_key": "k"}})).await;
+    execute_behind_the_server(&app, r#"UPDATE apps SET email_credentials = '"not an object"'"#).await;
+    let ci = app.token_with_role(appdeck_server::domain::token::TokenRole::Ci).await;
+
+    // Act
+    let as_ci = app.http.get(app.url("/v1/apps")).header("x-api-key", &ci).send().await.unwrap();
+    let as_admin = app.admin_request(Method::GET, "/v1/apps").send().await.unwrap();
+
+    // Assert: the admin's list reads the column and fails; the ci list never touches it.
+    assert_eq!(as_admin.status(), StatusCode::INTERNAL_SERVER_ERROR, "the stored credentials are unreadable");
+    assert_eq!(as_ci.status(), StatusCode::OK);
+    let body: Value = as_ci.json().await.unwrap();
+    assert_eq!(body["apps"][0]["name"], "Mail");
+    assert_eq!(body["apps"][0]["email_credentials"], Value::Null);
+}

@@ -18,6 +18,7 @@ mod limit_store_faults;
 mod organization;
 mod pagination;
 mod probes;
+mod quotas;
 mod rate_limits;
 mod roles;
 mod smoke;

@@ -257,7 +257,7 @@ async fn create_api_token_trims_the_label() {
     let app = spawn_app().await;
 
     // Act
-    let created = app.create_api_token("  deploy pipeline \t", "ci").await;
+    let created = app.create_api_token("  deploy pipeline \u{3000}", "ci").await;
 
     // Assert
     assert_eq!(created.token.label.as_str(), "deploy pipeline");

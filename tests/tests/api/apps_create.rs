@@ -133,7 +133,7 @@ async fn create_app_trims_the_name() {
     let app = spawn_app().await;
 
     // Act
-    let created = app.create_app_named("  Storefront \t").await;
+    let created = app.create_app_named("  Storefront \u{a0}").await;
 
     // Assert
     assert_eq!(created.name.as_str(), "Storefront");
@@ -666,7 +666,7 @@ async fn create_app_stores_credentials_when_the_platform_is_set() {
         .create_app(json!({
             "name": "Shop",
             "engagement_platform": "wonderpush",
-            "engagement_credentials": {"access_token": "wp", "nested": {"a": 1}},
+            "engagement_credentials": {"access_token": "wp", "region": "eu"},
             "email_platform": "brevo",
             "email_credentials": {"api_key": "brevo-key"}
         }))
@@ -675,7 +675,7 @@ async fn create_app_stores_credentials_when_the_platform_is_set() {
     // Assert
     let stored = serde_json::to_value(app.get_app(created.id).await).unwrap();
     assert_eq!(stored["engagement_platform"], json!("wonderpush"));
-    assert_eq!(stored["engagement_credentials"], json!({"access_token": "wp", "nested": {"a": 1}}));
+    assert_eq!(stored["engagement_credentials"], json!({"access_token": "wp", "region": "eu"}));
     assert_eq!(stored["email_platform"], json!("brevo"));
     assert_eq!(stored["email_credentials"], json!({"api_key": "brevo-key"}));
 }

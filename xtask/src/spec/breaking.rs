@@ -362,6 +362,16 @@ impl Comparison<'_> {
                 "unknown properties are now refused".into(),
             );
         }
+        // Normalized, an object that takes any extra property has no
+        // `additionalProperties`; a schema there now limits what it takes.
+        if old["type"] == "object" && old["additionalProperties"].is_null() && new["additionalProperties"].is_object() {
+            self.record(
+                Severity::Breaking,
+                "request-additional-properties-constrained",
+                &format!("{at}/additionalProperties"),
+                "the values of extra properties must now match a schema".into(),
+            );
+        }
         let old_enum = value_set(&old["enum"]);
         let new_enum = value_set(&new["enum"]);
         if !new_enum.is_empty() {

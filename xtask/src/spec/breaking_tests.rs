@@ -184,6 +184,23 @@ fn adding_a_request_pattern_breaks() {
 }
 
 #[test]
+fn constraining_the_extra_properties_of_a_request_object_breaks() {
+    let after = load_spec().unwrap();
+    let mut before = after.clone();
+    schema(&mut before, "CreateAppRequest")["properties"]["engagement_credentials"] =
+        json!({"type": "object", "nullable": true, "additionalProperties": true});
+    let changes = compare(&before, &after);
+    let pointer = format!("{CREATE_BODY}/properties/engagement_credentials/additionalProperties");
+    assert!(
+        changes.iter().any(|change| change.rule == "request-additional-properties-constrained"
+            && change.pointer == pointer
+            && change.severity == Severity::Breaking),
+        "expected request-additional-properties-constrained at {pointer}, got:\n{}",
+        changes.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+    );
+}
+
+#[test]
 fn changing_a_type_breaks() {
     assert_classified(
         Severity::Breaking,

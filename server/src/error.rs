@@ -18,7 +18,7 @@ use utoipa::{
 
 use crate::{
     domain::{RequestBody, ValidationError, quota::QuotaExceeded},
-    store::StoreError,
+    store::{StorageFault, StoreError},
     strict_json::{self, BodyProblem, Strict},
 };
 
@@ -77,6 +77,12 @@ pub enum ApiError {
     RequestTimeout,
     #[error("The database is unavailable, try again later")]
     DatabaseUnavailable,
+    /// The database's disk is full: writes are refused until space returns.
+    #[error("The database's storage is full; writes are refused until space is freed")]
+    StorageFull,
+    /// Another process holds the database's write lock.
+    #[error("The database is locked by another process, try again later")]
+    DatabaseBusy,
     /// Anything unexpected; the detail is logged, never sent.
     #[error("Internal server error")]
     Internal(#[source] anyhow::Error),
@@ -98,9 +104,11 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyFailedAuthentications(_) | Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::DatabaseUnavailable | Self::RequestTimeout | Self::LimitStoreUnavailable => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::DatabaseUnavailable
+            | Self::StorageFull
+            | Self::DatabaseBusy
+            | Self::RequestTimeout
+            | Self::LimitStoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -122,6 +130,8 @@ impl ApiError {
             Self::RequestTimeout => "request_timeout",
             Self::LimitStoreUnavailable => "rate_limit_unavailable",
             Self::DatabaseUnavailable => "database_unavailable",
+            Self::StorageFull => "storage_full",
+            Self::DatabaseBusy => "database_busy",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -153,21 +163,43 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Database(error) => error.into(),
+            StoreError::Fault(StorageFault::Full) => Self::StorageFull,
+            StoreError::Fault(StorageFault::Busy) => Self::DatabaseBusy,
+            StoreError::Fault(StorageFault::Unavailable) => Self::DatabaseUnavailable,
             StoreError::Invalid(error) => error.into(),
-            StoreError::Migration(error) => Self::Internal(anyhow::Error::new(error).context("migration failed")),
             StoreError::Conflict(message) => Self::Conflict(message),
+            StoreError::Quota(exceeded) => Self::QuotaExceeded(exceeded),
+            error @ (StoreError::Sqlite(_)
+            | StoreError::Migration(_)
+            | StoreError::Decode(_)
+            | StoreError::Vanished(_)
+            | StoreError::Writer(_)) => Self::Internal(anyhow::Error::new(error).context("database error")),
         }
     }
 }
 
+/// SQLSTATE classes and codes of a PostgreSQL that cannot serve now: the
+/// connection classes (`08`), and an administrator or crash shutdown
+/// (`57P01`, `57P02`), or a server still starting (`57P03`). They pass
+/// when the server is back, so they are 503, never 500.
+fn is_unavailable_sqlstate(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        match error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                tracing::error!(error = %error, "database unavailable");
-                Self::DatabaseUnavailable
+        let unavailable = match &error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+            sqlx::Error::Database(database_error) => {
+                database_error.code().is_some_and(|code| is_unavailable_sqlstate(&code))
             }
-            other => Self::Internal(anyhow::Error::new(other).context("database error")),
+            _ => false,
+        };
+        if unavailable {
+            tracing::error!(error = %error, "database unavailable");
+            Self::DatabaseUnavailable
+        } else {
+            Self::Internal(anyhow::Error::new(error).context("database error"))
         }
     }
 }

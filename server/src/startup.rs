@@ -71,7 +71,7 @@ impl Application {
 
 /// Opens the store `config.database_url` names and applies pending migrations.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    let store = crate::store::connect(&config.database_url, config.pool_settings()).await?;
+    let store = crate::store::connect(&config.database_url, config.store_settings())?;
     store.migrate().await.context("DATABASE_URL: migrations failed")?;
     Ok(store)
 }

@@ -406,17 +406,14 @@ async fn acknowledged_creates_survive_sigkill_on_postgres() {
 
 #[tokio::test]
 async fn sigterm_finishes_the_requests_in_flight_then_exits_0() {
-    use sqlx::Connection;
-
     // Arrange: a create that waits for a lock the test holds.
     let directory = tempfile::tempdir().unwrap();
     let url = database_url(directory.path());
     let admin = String::from_utf8(run(&url, &["org", "create", "--name", "Acme"]).stdout).unwrap().trim().to_owned();
     let mut server = Server::start(&url);
     assert_eq!(get(&server.base_url, "/v1/me", &admin).await, reqwest::StatusCode::OK);
-    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(directory.path().join("appdeck.db"));
-    let mut lock = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
-    sqlx::query("BEGIN EXCLUSIVE").execute(&mut lock).await.unwrap();
+    let lock = rusqlite::Connection::open(directory.path().join("appdeck.db")).unwrap();
+    lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
     let in_flight = tokio::spawn({
         let base_url = server.base_url.clone();
         let admin = admin.clone();
@@ -436,7 +433,7 @@ async fn sigterm_finishes_the_requests_in_flight_then_exits_0() {
     server.signal("-TERM");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let still_running = server.child.try_wait().unwrap().is_none();
-    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+    lock.execute_batch("ROLLBACK").unwrap();
     let answered = in_flight.await.unwrap();
     let exit = server.child.wait().unwrap();
 

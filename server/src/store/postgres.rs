@@ -193,3 +193,58 @@ impl Row for PgRow {
         Ok(self.try_get::<Option<sqlx::types::Json<T>>, _>(index)?.map(|json| json.0))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::PoolSettings;
+
+    /// Abandons `begin_write` at many points (as when a client goes away or
+    /// a request times out) and checks after each that the connection it
+    /// used is not left inside a transaction nobody owns.
+    #[tokio::test]
+    #[ignore = "needs PostgreSQL (TEST_DATABASE_URL): cargo xtask test runs it"]
+    async fn a_write_abandoned_while_it_begins_leaves_no_transaction_behind() {
+        let url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+        // One connection, so every attempt and every check use the same one.
+        let settings = StoreSettings {
+            pool: PoolSettings { max_connections: 1, acquire_timeout: Duration::from_secs(5) },
+            statement_timeout: Duration::from_secs(10),
+            sqlite_max_page_count: None,
+        };
+        let backend = PostgresBackend::connect(&url, settings).unwrap();
+        let mut observer = PgConnection::connect(&url).await.unwrap();
+        let mut abandoned = 0;
+        for attempt in 0..400 {
+            let patience = Duration::from_micros(attempt % 100 * 10);
+            if tokio::time::timeout(patience, backend.begin_write()).await.is_err() {
+                abandoned += 1;
+            }
+            let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&backend.pool).await.unwrap();
+            let state: Option<String> = sqlx::query_scalar("SELECT state FROM pg_stat_activity WHERE pid = $1")
+                .bind(pid)
+                .fetch_optional(&mut observer)
+                .await
+                .unwrap();
+            assert_ne!(state.as_deref(), Some("idle in transaction"), "attempt {attempt} left a transaction open");
+        }
+        assert!(abandoned > 0, "no begin was abandoned, so nothing was tested");
+    }
+
+    #[tokio::test]
+    #[ignore = "needs PostgreSQL (TEST_DATABASE_URL): cargo xtask test runs it"]
+    async fn every_connection_has_the_statement_timeout() {
+        let url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+        let settings = StoreSettings {
+            pool: PoolSettings { max_connections: 1, acquire_timeout: Duration::from_secs(5) },
+            statement_timeout: Duration::from_secs(1),
+            sqlite_max_page_count: None,
+        };
+        let backend = PostgresBackend::connect(&url, settings).unwrap();
+        let timeout: String = sqlx::query_scalar("SHOW statement_timeout").fetch_one(&backend.pool).await.unwrap();
+        assert_eq!(timeout, "1s");
+        let cancelled = sqlx::query("SELECT pg_sleep(3)").execute(&backend.pool).await.unwrap_err();
+        let code = cancelled.as_database_error().and_then(|error| error.code()).map(|code| code.into_owned());
+        assert_eq!(code.as_deref(), Some("57014"), "{cancelled}");
+    }
+}

@@ -264,3 +264,98 @@ fn answer_all(ran: Vec<Box<dyn Outcome>>, error: &StoreError) {
 fn answer_unrun(jobs: Vec<Box<dyn Job>>, error: &StoreError) {
     jobs.into_iter().for_each(|job| job.refuse(error));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer on a fresh database with one table, and where it lives.
+    fn writer() -> (GroupWriter, tempfile::TempDir) {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("writer.db");
+        let connection = Connection::open(&path).unwrap();
+        connection.execute_batch("PRAGMA journal_mode = wal; CREATE TABLE rows (id INTEGER PRIMARY KEY)").unwrap();
+        (GroupWriter::new(connection, path), directory)
+    }
+
+    type Answer = oneshot::Receiver<StoreResult<()>>;
+
+    fn job(op: impl FnOnce(&mut Connection) -> StoreResult<()> + Send + 'static) -> (Box<dyn Job>, Answer) {
+        let (reply, answer) = oneshot::channel();
+        (Box::new(Request { op, reply }), answer)
+    }
+
+    fn insert(id: i64) -> (Box<dyn Job>, Answer) {
+        job(move |connection| Ok(connection.execute("INSERT INTO rows (id) VALUES (?1)", [id]).map(drop)?))
+    }
+
+    fn stored(writer: &GroupWriter) -> Vec<i64> {
+        let mut statement = writer.connection.prepare("SELECT id FROM rows ORDER BY id").unwrap();
+        statement.query_map([], |row| row.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+    }
+
+    fn commit(writer: &mut GroupWriter, jobs: Vec<(Box<dyn Job>, Answer)>) -> Vec<StoreResult<()>> {
+        let (jobs, answers): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
+        writer.commit_group(jobs);
+        assert!(writer.connection.is_autocommit(), "a group left a transaction open");
+        answers.into_iter().map(|mut answer| answer.try_recv().expect("every caller is answered")).collect()
+    }
+
+    #[test]
+    fn a_failing_write_rolls_back_alone_and_its_caller_gets_its_own_error() {
+        let (mut writer, _directory) = writer();
+        let results = commit(&mut writer, vec![insert(1), insert(1), insert(3)]);
+        assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+        assert!(matches!(results[1], Err(StoreError::Sqlite(_))), "{results:?}");
+        assert_eq!(stored(&writer), [1, 3]);
+    }
+
+    #[test]
+    fn a_failure_that_ends_the_groups_transaction_fails_every_write_of_the_group_and_the_next_group_commits() {
+        // Arrange: the second write ends the transaction, as SQLite does by
+        // itself after a full disk or an I/O error.
+        let (mut writer, _directory) = writer();
+        let ends_the_transaction = job(|connection| {
+            connection.execute_batch("ROLLBACK")?;
+            Err(StoreError::Fault(StorageFault::Full))
+        });
+
+        // Act
+        let failed = commit(&mut writer, vec![insert(1), ends_the_transaction, insert(3)]);
+        let next = commit(&mut writer, vec![insert(4)]);
+
+        // Assert
+        assert!(failed.iter().all(|result| matches!(result, Err(StoreError::Fault(StorageFault::Full)))), "{failed:?}");
+        assert!(next[0].is_ok(), "{next:?}");
+        assert_eq!(stored(&writer), [4], "nothing of the failed group was kept");
+    }
+
+    #[test]
+    fn a_write_that_panics_is_answered_with_an_error_and_the_others_commit() {
+        let (mut writer, _directory) = writer();
+        let panics = job(|_| panic!("a bug in a write"));
+        let results = commit(&mut writer, vec![insert(1), panics, insert(3)]);
+        assert!(matches!(results[1], Err(StoreError::Writer(_))), "{results:?}");
+        assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+        assert_eq!(stored(&writer), [1, 3]);
+    }
+
+    #[test]
+    fn a_write_whose_caller_has_gone_is_not_run() {
+        let (mut writer, _directory) = writer();
+        let (abandoned, answer) = insert(1);
+        drop(answer);
+        let (kept, mut kept_answer) = insert(2);
+        writer.commit_group(vec![abandoned, kept]);
+        assert!(kept_answer.try_recv().unwrap().is_ok());
+        assert_eq!(stored(&writer), [2]);
+    }
+
+    #[test]
+    fn a_database_file_removed_under_the_writer_refuses_writes() {
+        let (mut writer, directory) = writer();
+        std::fs::remove_file(directory.path().join("writer.db")).unwrap();
+        let results = commit(&mut writer, vec![insert(1)]);
+        assert!(matches!(results[0], Err(StoreError::Fault(StorageFault::Unavailable))), "{results:?}");
+    }
+}

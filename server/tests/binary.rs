@@ -442,3 +442,37 @@ async fn sigterm_finishes_the_requests_in_flight_then_exits_0() {
     assert_eq!(answered.unwrap(), reqwest::StatusCode::CREATED);
     assert!(exit.success(), "{exit:?}");
 }
+
+#[tokio::test]
+async fn a_database_file_removed_under_the_server_answers_503_with_a_log_line_and_never_panics() {
+    // Arrange
+    let directory = tempfile::tempdir().unwrap();
+    let url = database_url(directory.path());
+    let admin = String::from_utf8(run(&url, &["org", "create", "--name", "Acme"]).stdout).unwrap().trim().to_owned();
+    let server = Server::start(&url);
+    let create = |name: &str| {
+        reqwest::Client::new()
+            .post(format!("{}/v1/apps", server.base_url))
+            .header("X-API-Key", &admin)
+            .json(&serde_json::json!({ "name": name }))
+            .send()
+    };
+    assert_eq!(create("Before").await.unwrap().status(), reqwest::StatusCode::CREATED);
+
+    // Act
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(directory.path().join(format!("appdeck.db{suffix}")));
+    }
+    let after = create("After").await.unwrap();
+    let ready = reqwest::get(format!("{}/readyz", server.base_url)).await.unwrap().status();
+
+    // Assert
+    assert_eq!(after.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = after.json().await.unwrap();
+    assert_eq!(body["code"], "database_unavailable", "{body}");
+    assert_eq!(ready, reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    let (exit, stderr) = server.terminate();
+    assert!(stderr.contains("the database file was removed or replaced"), "no log line says why:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(exit.success(), "{exit:?}");
+}

@@ -25,8 +25,13 @@ impl TestDatabase {
                     .expect("create the test schema");
                 Self::Postgres { admin_url, schema }
             }
-            _ => Self::Sqlite(tempfile::tempdir().expect("create a temporary directory")),
+            _ => Self::sqlite(),
         }
+    }
+
+    /// A new, empty SQLite database.
+    pub fn sqlite() -> Self {
+        Self::Sqlite(tempfile::tempdir().expect("create a temporary directory"))
     }
 
     /// The `DATABASE_URL` the server is given.

@@ -40,10 +40,19 @@ pub async fn spawn_app() -> TestApp {
 /// default configuration (a lower `auth_failures_per_minute`, say). The
 /// database and the listening address are set before `configure` runs.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_on(backend::TestDatabase::create().await, configure).await
+}
+
+/// `spawn_app_with` on SQLite whatever the environment asks for: for the
+/// faults only an embedded database has (its file, its disk, its lock).
+pub async fn spawn_sqlite_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_on(backend::TestDatabase::sqlite(), configure).await
+}
+
+async fn spawn_app_on(database: backend::TestDatabase, configure: impl FnOnce(&mut Config)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         appdeck_server::telemetry::init(appdeck_server::config::LogFormat::Text);
     }
-    let database = backend::TestDatabase::create().await;
     let mut config = Config::with_database_url(database.url());
     config.bind = "127.0.0.1:0".parse().expect("a valid socket address");
     if let Some((redis_url, key_prefix)) = backend::test_redis() {

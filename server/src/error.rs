@@ -227,7 +227,8 @@ const ERROR_STATUSES: [(StatusCode, &str); 10] = [
     (StatusCode::INTERNAL_SERVER_ERROR, "Something failed on the server; the detail is in its logs"),
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        "The database or the rate-limit store cannot be reached, or the request took too long",
+        "The database or the rate-limit store cannot be reached, the database is full or locked by another \
+         process, or the request took too long",
     ),
 ];
 

@@ -18,7 +18,7 @@ use utoipa::{
 
 use crate::{
     domain::{RequestBody, ValidationError, quota::QuotaExceeded},
-    store::{StorageFault, StoreError},
+    store::{StorageFault, StoreError, is_unavailable_sqlx},
     strict_json::{self, BodyProblem, Strict},
 };
 
@@ -178,24 +178,9 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// SQLSTATE classes and codes of a PostgreSQL that cannot serve now: the
-/// connection classes (`08`), and an administrator or crash shutdown
-/// (`57P01`, `57P02`), or a server still starting (`57P03`). They pass
-/// when the server is back, so they are 503, never 500.
-fn is_unavailable_sqlstate(code: &str) -> bool {
-    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
-}
-
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        let unavailable = match &error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
-            sqlx::Error::Database(database_error) => {
-                database_error.code().is_some_and(|code| is_unavailable_sqlstate(&code))
-            }
-            _ => false,
-        };
-        if unavailable {
+        if is_unavailable_sqlx(&error) {
             tracing::error!(error = %error, "database unavailable");
             Self::DatabaseUnavailable
         } else {

@@ -1,6 +1,7 @@
 //! The persistence seam: handlers talk to `dyn Store`, one implementation per
 //! database backend. SQL lives only below this module.
 
+mod deferred;
 mod operations;
 mod postgres;
 mod session;
@@ -22,6 +23,7 @@ use crate::domain::{
     token::{NewToken, Token, TokenGrant, UpdateApiTokenRequest},
 };
 
+pub use deferred::Deferred;
 pub use operations::{Backend, SqlStore};
 pub use postgres::{PostgresBackend, PostgresStore};
 pub use sqlite::{SqliteBackend, SqliteStore};
@@ -59,6 +61,21 @@ pub enum StoreError {
     Writer(String),
 }
 
+/// Whether a PostgreSQL error means the database cannot serve now: the
+/// pool timed out or closed, the connection failed, or the server answered
+/// with a connection-class SQLSTATE (`08`), an administrator or crash
+/// shutdown (`57P01`, `57P02`) or a server still starting (`57P03`). They
+/// pass when the server is back, so they are 503, never 500.
+pub fn is_unavailable_sqlx(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(database_error) => database_error
+            .code()
+            .is_some_and(|code| code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")),
+        _ => false,
+    }
+}
+
 /// Why the database cannot take a request, each answered 503 with its own code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum StorageFault {
@@ -84,6 +101,19 @@ impl StoreError {
             Self::Conflict(format!("A live token of this organization already has the label `{label}`"))
         } else {
             self
+        }
+    }
+
+    /// Whether the database cannot be reached or used now, for a reason
+    /// that passes: the request may be retried, and `serve` keeps trying.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Fault(StorageFault::Unavailable | StorageFault::Busy) => true,
+            Self::Database(error)
+            | Self::Migration(
+                sqlx::migrate::MigrateError::Execute(error) | sqlx::migrate::MigrateError::ExecuteMigration(error, _),
+            ) => is_unavailable_sqlx(error),
+            _ => false,
         }
     }
 

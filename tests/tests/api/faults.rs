@@ -42,3 +42,49 @@ async fn while_the_database_is_unreachable_the_api_answers_503_and_recovers_when
     }
     assert!(recovered, "the server answers again without a restart");
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (TEST_DATABASE_URL): cargo xtask test runs it"]
+async fn serve_starts_while_the_database_is_down_answers_503_and_serves_once_it_is_reached() {
+    // Arrange: a migrated database with an organization, reachable only
+    // through a proxy that is cut before the server starts.
+    let app = appdeck_tests::spawn_app().await;
+    let database_proxy = TcpProxy::start(backend::server_address(&app.database.url())).await;
+    database_proxy.cut().await;
+    let mut config = appdeck_server::config::Config::with_database_url(backend::reroute(
+        &app.database.url(),
+        database_proxy.address,
+    ));
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    config.db_acquire_timeout_secs = 1;
+
+    // Act
+    let store = appdeck_server::startup::open_store_for_serving(&config).await.expect("serve starts");
+    let server = appdeck_server::startup::Application::build(&config, store).await.unwrap();
+    let base_url = format!("http://{}", server.address());
+    tokio::spawn(server.run_until_stopped(std::future::pending()));
+    let http = reqwest::Client::new();
+    let get = |path: &str| http.get(format!("{base_url}{path}")).header("x-api-key", &app.admin_token).send();
+    let healthz = get("/healthz").await.unwrap().status();
+    let readyz = get("/readyz").await.unwrap().status();
+    let request = get("/v1/apps").await.unwrap();
+
+    // Assert: alive, not ready, and a clear 503 while the database is down.
+    assert_eq!((healthz, readyz), (StatusCode::OK, StatusCode::SERVICE_UNAVAILABLE));
+    expect_error(request, StatusCode::SERVICE_UNAVAILABLE, "database_unavailable").await;
+
+    // Act: the database comes back.
+    database_proxy.restore().await;
+    let mut reached = false;
+    for _ in 0..150 {
+        if get("/readyz").await.unwrap().status() == StatusCode::OK {
+            reached = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Assert
+    assert!(reached, "the server reaches the database without a restart");
+    assert_eq!(get("/v1/apps").await.unwrap().status(), StatusCode::OK);
+}

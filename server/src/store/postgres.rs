@@ -5,7 +5,7 @@
 //! concurrent changes queue instead of overwriting each other. sqlx
 //! prepares each statement once per connection and caches it.
 
-use std::{future::Future, str::FromStr, time::Duration};
+use std::{str::FromStr, time::Duration};
 
 use serde::de::DeserializeOwned;
 use sqlx::{
@@ -121,26 +121,26 @@ impl Session for PgConnection {
 
     const LOCKS_ROWS: bool = true;
 
-    fn execute(&mut self, sql: &str, parameters: &[Value]) -> impl Future<Output = StoreResult<u64>> + Send {
-        async move { Ok(bind(sql, parameters).execute(self).await?.rows_affected()) }
+    async fn execute(&mut self, sql: &str, parameters: &[Value]) -> StoreResult<u64> {
+        Ok(bind(sql, parameters).execute(self).await?.rows_affected())
     }
 
-    fn fetch_all<T: Send>(
+    async fn fetch_all<T: Send>(
         &mut self,
         sql: &str,
         parameters: &[Value],
         map: impl FnMut(&PgRow) -> StoreResult<T> + Send,
-    ) -> impl Future<Output = StoreResult<Vec<T>>> + Send {
-        async move { bind(sql, parameters).fetch_all(self).await?.iter().map(map).collect() }
+    ) -> StoreResult<Vec<T>> {
+        bind(sql, parameters).fetch_all(self).await?.iter().map(map).collect()
     }
 
-    fn fetch_optional<T: Send>(
+    async fn fetch_optional<T: Send>(
         &mut self,
         sql: &str,
         parameters: &[Value],
         map: impl FnOnce(&PgRow) -> StoreResult<T> + Send,
-    ) -> impl Future<Output = StoreResult<Option<T>>> + Send {
-        async move { bind(sql, parameters).fetch_optional(self).await?.as_ref().map(map).transpose() }
+    ) -> StoreResult<Option<T>> {
+        bind(sql, parameters).fetch_optional(self).await?.as_ref().map(map).transpose()
     }
 }
 

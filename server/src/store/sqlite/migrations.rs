@@ -63,7 +63,7 @@ pub fn migrate(connection: &Connection) -> StoreResult<()> {
 mod tests {
     use uuid::Uuid;
 
-    use crate::store::{PoolSettings, Store, StoreSettings, connect};
+    use crate::store::{PoolSettings, StoreSettings, connect};
 
     fn settings() -> StoreSettings {
         StoreSettings {

@@ -88,3 +88,39 @@ async fn serve_starts_while_the_database_is_down_answers_503_and_serves_once_it_
     assert!(reached, "the server reaches the database without a restart");
     assert_eq!(get("/v1/apps").await.unwrap().status(), StatusCode::OK);
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (TEST_DATABASE_URL): cargo xtask test runs it"]
+async fn connections_terminated_by_the_database_are_answered_503_never_500_and_the_server_recovers() {
+    // Arrange: the server's connections carry a name of their own, so the
+    // test ends only them (other tests and programs share the database).
+    let name = format!("appdeck_test_{}", uuid::Uuid::now_v7().simple());
+    let app =
+        spawn_app_with(|config| config.database_url = format!("{}&application_name={name}", config.database_url)).await;
+    let list = || app.admin_request(reqwest::Method::GET, "/v1/apps").send();
+    assert_eq!(list().await.unwrap().status(), StatusCode::OK);
+
+    // Act: what an administrator's shutdown or a restart does to each connection (SQLSTATE 57P01).
+    let admin_url = std::env::var("TEST_DATABASE_URL").unwrap();
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await.unwrap();
+    let terminated: Vec<bool> =
+        sqlx::query_scalar("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1")
+            .bind(&name)
+            .fetch_all(&mut admin)
+            .await
+            .unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..50 {
+        let status = list().await.unwrap().status();
+        statuses.push(status);
+        if status == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Assert
+    assert!(!terminated.is_empty(), "the server's connections were found");
+    assert!(statuses.iter().all(|status| *status != StatusCode::INTERNAL_SERVER_ERROR), "{statuses:?}");
+    assert_eq!(statuses.last(), Some(&StatusCode::OK), "the server recovers: {statuses:?}");
+}

@@ -1,7 +1,8 @@
-//! The service while its database is unreachable: 503 with the error body,
-//! `/readyz` 503, and recovery without a restart when the database returns.
-//! PostgreSQL is made unreachable through a proxy the test cuts, so it needs
-//! PostgreSQL; `cargo xtask test` runs it.
+//! The service while its database is unreachable (at start too) or ends its
+//! connections: 503 with the error body, `/readyz` 503, never 500, and
+//! recovery without a restart when the database returns. PostgreSQL is made
+//! unreachable through a proxy the test cuts, so these need PostgreSQL;
+//! `cargo xtask test` runs them.
 
 use std::time::Duration;
 

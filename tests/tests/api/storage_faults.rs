@@ -1,9 +1,9 @@
 //! Faults of the embedded database, on SQLite whatever the environment
 //! asks for: a full disk, another process holding the write lock. Each is
 //! answered 503 with its own code, and the next write after it passes
-//! succeeds without a restart. (A database file removed under the running
-//! server is tested on the binary, in `server/tests/binary.rs`, where its
-//! log line can be read.)
+//! succeeds without a restart. (A database file removed or made read-only
+//! under the running server is tested on the binary, in
+//! `server/tests/binary.rs`, where its log line can be read.)
 
 use appdeck_tests::{TestApp, expect_error, spawn_sqlite_app_with};
 use reqwest::{Method, StatusCode};

@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::{
     domain::{quota::Quotas, token::TokenRole},
     rate_limit::redis::FailureMode,
-    store::PoolSettings,
+    store::{PoolSettings, StoreSettings},
 };
 
 #[derive(Debug, Parser)]
@@ -146,6 +146,16 @@ pub struct Config {
     /// `token create` is not held to it: it is the way back in.
     #[arg(long, env = "APPDECK_MAX_TOKENS_PER_ORGANIZATION", default_value_t = 1000, global = true)]
     pub max_tokens_per_organization: u32,
+    /// PostgreSQL: seconds a statement may run before the database cancels
+    /// it (`statement_timeout`), so no statement holds a connection and its
+    /// locks for longer. Ignored on SQLite.
+    #[arg(long, env = "APPDECK_DB_STATEMENT_TIMEOUT_SECS", default_value_t = 10, global = true,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub db_statement_timeout_secs: u64,
+    /// SQLite, for tests only: the most pages the database file may hold
+    /// (`PRAGMA max_page_count`), to make a full disk on demand.
+    #[arg(long, env = "APPDECK_SQLITE_MAX_PAGE_COUNT", global = true, hide = true)]
+    pub sqlite_max_page_count: Option<u64>,
     /// Log line format on stderr. `RUST_LOG` sets what is logged.
     #[arg(long, env = "APPDECK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -162,6 +172,14 @@ impl Config {
         PoolSettings {
             max_connections: self.db_max_connections,
             acquire_timeout: Duration::from_secs(self.db_acquire_timeout_secs),
+        }
+    }
+
+    pub fn store_settings(&self) -> StoreSettings {
+        StoreSettings {
+            pool: self.pool_settings(),
+            statement_timeout: Duration::from_secs(self.db_statement_timeout_secs),
+            sqlite_max_page_count: self.sqlite_max_page_count,
         }
     }
 

@@ -18,7 +18,7 @@ use utoipa::{
 
 use crate::{
     domain::{RequestBody, ValidationError, quota::QuotaExceeded},
-    store::StoreError,
+    store::{StorageFault, StoreError, is_unavailable_sqlx},
     strict_json::{self, BodyProblem, Strict},
 };
 
@@ -77,6 +77,12 @@ pub enum ApiError {
     RequestTimeout,
     #[error("The database is unavailable, try again later")]
     DatabaseUnavailable,
+    /// The database's disk is full: writes are refused until space returns.
+    #[error("The database's storage is full; writes are refused until space is freed")]
+    StorageFull,
+    /// Another process holds the database's write lock.
+    #[error("The database is locked by another process, try again later")]
+    DatabaseBusy,
     /// Anything unexpected; the detail is logged, never sent.
     #[error("Internal server error")]
     Internal(#[source] anyhow::Error),
@@ -98,9 +104,11 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyFailedAuthentications(_) | Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::DatabaseUnavailable | Self::RequestTimeout | Self::LimitStoreUnavailable => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::DatabaseUnavailable
+            | Self::StorageFull
+            | Self::DatabaseBusy
+            | Self::RequestTimeout
+            | Self::LimitStoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -122,6 +130,8 @@ impl ApiError {
             Self::RequestTimeout => "request_timeout",
             Self::LimitStoreUnavailable => "rate_limit_unavailable",
             Self::DatabaseUnavailable => "database_unavailable",
+            Self::StorageFull => "storage_full",
+            Self::DatabaseBusy => "database_busy",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -153,21 +163,28 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Database(error) => error.into(),
+            StoreError::Fault(StorageFault::Full) => Self::StorageFull,
+            StoreError::Fault(StorageFault::Busy) => Self::DatabaseBusy,
+            StoreError::Fault(StorageFault::Unavailable) => Self::DatabaseUnavailable,
             StoreError::Invalid(error) => error.into(),
-            StoreError::Migration(error) => Self::Internal(anyhow::Error::new(error).context("migration failed")),
             StoreError::Conflict(message) => Self::Conflict(message),
+            StoreError::Quota(exceeded) => Self::QuotaExceeded(exceeded),
+            error @ (StoreError::Sqlite(_)
+            | StoreError::Migration(_)
+            | StoreError::Decode(_)
+            | StoreError::Vanished(_)
+            | StoreError::Writer(_)) => Self::Internal(anyhow::Error::new(error).context("database error")),
         }
     }
 }
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        match error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                tracing::error!(error = %error, "database unavailable");
-                Self::DatabaseUnavailable
-            }
-            other => Self::Internal(anyhow::Error::new(other).context("database error")),
+        if is_unavailable_sqlx(&error) {
+            tracing::error!(error = %error, "database unavailable");
+            Self::DatabaseUnavailable
+        } else {
+            Self::Internal(anyhow::Error::new(error).context("database error"))
         }
     }
 }
@@ -195,7 +212,8 @@ const ERROR_STATUSES: [(StatusCode, &str); 10] = [
     (StatusCode::INTERNAL_SERVER_ERROR, "Something failed on the server; the detail is in its logs"),
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        "The database or the rate-limit store cannot be reached, or the request took too long",
+        "The database or the rate-limit store cannot be reached, the database is full or locked by another \
+         process, or the request took too long",
     ),
 ];
 

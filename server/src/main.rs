@@ -42,9 +42,13 @@ fn report_usage_error(error: clap::Error) -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.config;
+    let command = match cli.command {
+        Command::Serve => return serve(&config).await,
+        command => command,
+    };
     let store = startup::open_store(&config).await?;
-    match cli.command {
-        Command::Migrate => {
+    match command {
+        Command::Migrate | Command::Serve => {
             tracing::info!("migrations are up to date");
         }
         Command::Org(OrgCommand::Create { name }) => {
@@ -58,15 +62,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(token_id = %token.token.id, %organization_id, "token created by the server's CLI");
             println!("{}", token.secret);
         }
-        Command::Serve => {
-            if let Some(secret) = startup::bootstrap_default_organization(store.as_ref(), &config).await? {
-                eprintln!("Created organization `default`. Its admin token, shown only this once:\n\n    {secret}\n");
-            }
-            let application = startup::Application::build(&config, store).await?;
-            let shutdown = startup::shutdown_signal()?;
-            tracing::info!(address = %application.address(), "appdeck is listening; Swagger UI at http://{}/docs", application.address());
-            application.run_until_stopped(shutdown).await?;
-        }
     }
     Ok(())
+}
+
+/// Serves even while the database cannot be reached (see `open_store_for_serving`).
+async fn serve(config: &appdeck_server::config::Config) -> anyhow::Result<()> {
+    let store = startup::open_store_for_serving(config).await?;
+    let application = startup::Application::build(config, store).await?;
+    let shutdown = startup::shutdown_signal()?;
+    tracing::info!(address = %application.address(), "appdeck is listening; Swagger UI at http://{}/docs", application.address());
+    Ok(application.run_until_stopped(shutdown).await?)
 }

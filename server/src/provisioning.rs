@@ -11,6 +11,7 @@ use crate::{
         self, ValidationError,
         audit::AuditContext,
         organization::{Organization, validate_organization_name},
+        quota::Quotas,
         token::{NewToken, Token, TokenRole, validate_expiry, validate_label},
     },
     store::{Store, StoreResult},
@@ -48,7 +49,7 @@ pub async fn create_token(
     role: TokenRole,
 ) -> StoreResult<TokenWithSecret> {
     let (new_token, secret) = new_token(organization_id, label, role, None, None)?;
-    let token = store.create_token(&new_token, &AuditContext::default()).await?;
+    let token = store.create_token(&new_token, &AuditContext::default(), Quotas::default()).await?;
     Ok(TokenWithSecret { token, secret })
 }
 

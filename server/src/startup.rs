@@ -2,7 +2,7 @@
 //! bind the listener first (so port 0 works and `port()` is known), serve
 //! until a shutdown signal, draining in-flight requests.
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -15,7 +15,7 @@ use crate::{
     provisioning,
     rate_limit::{InProcessRateLimiter, RateLimiter, redis::RedisLimits},
     state::AppState,
-    store::Store,
+    store::{Deferred, Store, StoreError},
 };
 
 pub struct Application {
@@ -71,9 +71,77 @@ impl Application {
 
 /// Opens the store `config.database_url` names and applies pending migrations.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    let store = crate::store::connect(&config.database_url, config.pool_settings()).await?;
+    let store = crate::store::connect(&config.database_url, config.store_settings())?;
     store.migrate().await.context("DATABASE_URL: migrations failed")?;
     Ok(store)
+}
+
+/// Opens the store for `serve`. When the database cannot be reached yet
+/// (PostgreSQL down, say), the server starts anyway: the store answers 503
+/// (`/healthz` 200, `/readyz` 503) while a background task keeps trying,
+/// with backoff, to migrate it and create the first organization. Any
+/// other failure (a malformed URL, a failed migration) stops `serve`.
+pub async fn open_store_for_serving(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let store = crate::store::connect(&config.database_url, config.store_settings())?;
+    match prepare_for_serving(store.as_ref(), config).await {
+        Ok(()) => Ok(store),
+        Err(error) if is_unavailable(&error) => {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "the database cannot be reached yet; retrying in the background"
+            );
+            let deferred = Arc::new(Deferred::default());
+            tokio::spawn(reach_the_database(store, deferred.clone(), config.clone()));
+            Ok(deferred)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Migrates, then makes the first organization on an empty database.
+async fn prepare_for_serving(store: &dyn Store, config: &Config) -> anyhow::Result<()> {
+    store.migrate().await.context("DATABASE_URL: migrations failed")?;
+    if let Some(secret) = bootstrap_default_organization(store, config).await? {
+        eprintln!("Created organization `default`. Its admin token, shown only this once:\n\n    {secret}\n");
+    }
+    Ok(())
+}
+
+fn is_unavailable(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| cause.downcast_ref::<StoreError>().is_some_and(StoreError::is_unavailable))
+}
+
+/// The first wait between two attempts to reach the database, doubled
+/// after each failure up to `LONGEST_RETRY_WAIT`.
+const FIRST_RETRY_WAIT: Duration = Duration::from_millis(250);
+const LONGEST_RETRY_WAIT: Duration = Duration::from_secs(10);
+
+async fn reach_the_database(store: Arc<dyn Store>, deferred: Arc<Deferred>, config: Config) {
+    let mut wait = FIRST_RETRY_WAIT;
+    loop {
+        tokio::time::sleep(wait).await;
+        match prepare_for_serving(store.as_ref(), &config).await {
+            Ok(()) => {
+                tracing::info!("the database is reached; serving");
+                return deferred.reached(store);
+            }
+            Err(error) if is_unavailable(&error) => {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    retry_in_ms = wait.as_millis() as u64,
+                    "the database cannot be reached yet"
+                );
+                wait = (wait * 2).min(LONGEST_RETRY_WAIT);
+            }
+            Err(error) => {
+                tracing::error!(
+                    error = format!("{error:#}"),
+                    "the database was reached but cannot be used; still answering 503"
+                );
+                wait = LONGEST_RETRY_WAIT;
+            }
+        }
+    }
 }
 
 /// On a database with no organization, creates `default` and returns its

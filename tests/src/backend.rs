@@ -25,8 +25,13 @@ impl TestDatabase {
                     .expect("create the test schema");
                 Self::Postgres { admin_url, schema }
             }
-            _ => Self::Sqlite(tempfile::tempdir().expect("create a temporary directory")),
+            _ => Self::sqlite(),
         }
+    }
+
+    /// A new, empty SQLite database.
+    pub fn sqlite() -> Self {
+        Self::Sqlite(tempfile::tempdir().expect("create a temporary directory"))
     }
 
     /// The `DATABASE_URL` the server is given.
@@ -81,15 +86,34 @@ impl TestDatabase {
         }
     }
 
+    /// Runs `sql` on the database behind the server's back.
+    pub async fn execute(&self, sql: &str) {
+        match self {
+            Self::Sqlite(directory) => {
+                let connection =
+                    rusqlite::Connection::open(directory.path().join("appdeck.db")).expect("open the test database");
+                connection.busy_timeout(std::time::Duration::from_secs(5)).expect("set the busy timeout");
+                connection.execute_batch(sql).expect("the statement runs");
+            }
+            Self::Postgres { .. } => {
+                let mut connection = sqlx::PgConnection::connect(&self.url()).await.expect("connect");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                    .execute(&mut connection)
+                    .await
+                    .expect("the statement runs");
+            }
+        }
+    }
+
     /// Takes the lock every write to `apps` needs, on another connection,
     /// until `WriteLock::release`.
     pub async fn lock_app_writes(&self) -> WriteLock {
         match self {
             Self::Sqlite(directory) => {
-                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(directory.path().join("appdeck.db"));
-                let mut connection =
-                    sqlx::SqliteConnection::connect_with(&options).await.expect("open the test database");
-                sqlx::query("BEGIN EXCLUSIVE").execute(&mut connection).await.expect("take the write lock");
+                let connection =
+                    rusqlite::Connection::open(directory.path().join("appdeck.db")).expect("open the test database");
+                connection.busy_timeout(std::time::Duration::from_secs(5)).expect("set the busy timeout");
+                connection.execute_batch("BEGIN EXCLUSIVE").expect("take the write lock");
                 WriteLock::Sqlite(connection)
             }
             Self::Postgres { schema, .. } => {
@@ -128,7 +152,7 @@ impl Drop for TestDatabase {
 
 /// A lock held on another connection; writes wait for it.
 pub enum WriteLock {
-    Sqlite(sqlx::SqliteConnection),
+    Sqlite(rusqlite::Connection),
     Postgres(sqlx::PgConnection),
 }
 
@@ -136,9 +160,9 @@ impl WriteLock {
     /// Gives the lock back and closes its connection.
     pub async fn release(self) {
         match self {
-            Self::Sqlite(mut connection) => {
-                sqlx::query("ROLLBACK").execute(&mut connection).await.expect("release the lock");
-                connection.close().await.expect("close the lock connection");
+            Self::Sqlite(connection) => {
+                connection.execute_batch("ROLLBACK").expect("release the lock");
+                connection.close().map_err(|(_, error)| error).expect("close the lock connection");
             }
             Self::Postgres(mut connection) => {
                 sqlx::query("ROLLBACK").execute(&mut connection).await.expect("release the lock");

@@ -40,10 +40,19 @@ pub async fn spawn_app() -> TestApp {
 /// default configuration (a lower `auth_failures_per_minute`, say). The
 /// database and the listening address are set before `configure` runs.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_on(backend::TestDatabase::create().await, configure).await
+}
+
+/// `spawn_app_with` on SQLite whatever the environment asks for: for the
+/// faults only an embedded database has (its file, its disk, its lock).
+pub async fn spawn_sqlite_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_on(backend::TestDatabase::sqlite(), configure).await
+}
+
+async fn spawn_app_on(database: backend::TestDatabase, configure: impl FnOnce(&mut Config)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         appdeck_server::telemetry::init(appdeck_server::config::LogFormat::Text);
     }
-    let database = backend::TestDatabase::create().await;
     let mut config = Config::with_database_url(database.url());
     config.bind = "127.0.0.1:0".parse().expect("a valid socket address");
     if let Some((redis_url, key_prefix)) = backend::test_redis() {
@@ -236,7 +245,7 @@ impl TestApp {
             created_at: appdeck_server::domain::now(),
             expires_at: Some(expires_at.into()),
         };
-        self.store.create_token(&token, &Default::default()).await.expect("store the token");
+        self.store.create_token(&token, &Default::default(), Default::default()).await.expect("store the token");
         issued.secret
     }
 }
@@ -370,17 +379,15 @@ impl TestApp {
         use sqlx::Connection as _;
         match &self.database {
             backend::TestDatabase::Sqlite(directory) => {
-                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(directory.path().join("appdeck.db"));
-                let mut connection =
-                    sqlx::SqliteConnection::connect_with(&options).await.expect("open the test database");
-                sqlx::query(
-                    "CREATE TRIGGER refuse_audit_events BEFORE INSERT ON audit_events \
-                     BEGIN SELECT RAISE(ABORT, 'audit events are refused'); END",
-                )
-                .execute(&mut connection)
-                .await
-                .expect("add the trigger");
-                connection.close().await.expect("close the connection");
+                let connection =
+                    rusqlite::Connection::open(directory.path().join("appdeck.db")).expect("open the test database");
+                connection.busy_timeout(std::time::Duration::from_secs(5)).expect("set the busy timeout");
+                connection
+                    .execute_batch(
+                        "CREATE TRIGGER refuse_audit_events BEFORE INSERT ON audit_events \
+                         BEGIN SELECT RAISE(ABORT, 'audit events are refused'); END",
+                    )
+                    .expect("add the trigger");
             }
             backend::TestDatabase::Postgres { admin_url, schema } => {
                 let mut connection = sqlx::PgConnection::connect(admin_url).await.expect("connect to the database");
@@ -429,10 +436,13 @@ impl TestApp {
         let sql = "SELECT key_hash, nonce, sealed_body FROM idempotency_keys";
         match &self.database {
             backend::TestDatabase::Sqlite(directory) => {
-                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(directory.path().join("appdeck.db"));
-                let mut connection =
-                    sqlx::SqliteConnection::connect_with(&options).await.expect("open the test database");
-                sqlx::query_as(sql).fetch_all(&mut connection).await.expect("read idempotency_keys")
+                let connection =
+                    rusqlite::Connection::open(directory.path().join("appdeck.db")).expect("open the test database");
+                let mut statement = connection.prepare(sql).expect("read idempotency_keys");
+                let rows = statement
+                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                    .expect("read idempotency_keys");
+                rows.collect::<Result<_, _>>().expect("read idempotency_keys")
             }
             backend::TestDatabase::Postgres { .. } => {
                 let mut connection =

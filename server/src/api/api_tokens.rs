@@ -2,6 +2,8 @@
 //! Secrets appear in exactly one response: the one that creates the token
 //! (replayed, sealed until then, to a retry with the same `Idempotency-Key`).
 
+use std::sync::Arc;
+
 use axum::{
     Json,
     extract::State,
@@ -147,19 +149,23 @@ pub async fn create_api_token(
         Some(caller.token.id),
         request.expires_at,
     )?;
-    if let Some(quota) = state.quotas.tokens {
-        state.quotas.allow_token(state.store.count_live_tokens(caller.organization_id, quota).await?)?;
-    }
-    let respond =
-        |token: &Token| CreatedApiTokenResponse { success: true, token: token.clone(), secret: secret.clone() };
-    let Some(key) = key else {
-        let token = state.store.create_token(&new_token, &audit).await?;
-        return Ok((StatusCode::CREATED, Json(respond(&token))).into_response());
+    let respond = |token: &Token, secret: &str| CreatedApiTokenResponse {
+        success: true,
+        token: token.clone(),
+        secret: secret.to_owned(),
     };
+    let Some(key) = key else {
+        let token = state.store.create_token(&new_token, &audit, state.quotas).await?;
+        return Ok((StatusCode::CREATED, Json(respond(&token, &secret))).into_response());
+    };
+    let key = Arc::new(key);
     // The recorded response holds the secret: it is kept sealed, never in plaintext.
-    let seal = |token: &Token| key.seal(StatusCode::CREATED, &respond(token));
-    match state.store.create_token_once(&new_token, &audit, key.write(now, &seal)).await? {
-        Created::New(token) => Ok((StatusCode::CREATED, Json(respond(&token))).into_response()),
+    let seal = {
+        let (key, secret) = (key.clone(), secret.clone());
+        Arc::new(move |token: &Token| key.seal(StatusCode::CREATED, &respond(token, &secret)))
+    };
+    match state.store.create_token_once(&new_token, &audit, state.quotas, key.write(now, seal)).await? {
+        Created::New(token) => Ok((StatusCode::CREATED, Json(respond(&token, &secret))).into_response()),
         Created::Earlier(record) => key.replay(record),
     }
 }

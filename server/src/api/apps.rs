@@ -6,6 +6,8 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -149,17 +151,18 @@ pub async fn create_app(
         return Ok(earlier);
     }
     let app = App::create(caller.organization_id, request, now)?;
-    if let Some(quota) = state.quotas.apps {
-        state.quotas.allow_app(state.store.count_apps(caller.organization_id, quota).await?)?;
-    }
-    let respond = |app: &App| AppResponse { success: true, app: visible_to(&caller, app.clone()) };
+    let respond = |caller: &Caller, app: &App| AppResponse { success: true, app: visible_to(caller, app.clone()) };
     let Some(key) = key else {
-        state.store.insert_app(&app, &audit).await?;
-        return Ok((StatusCode::CREATED, Json(respond(&app))).into_response());
+        state.store.insert_app(&app, &audit, state.quotas).await?;
+        return Ok((StatusCode::CREATED, Json(respond(&caller, &app))).into_response());
     };
-    let seal = |app: &App| key.seal(StatusCode::CREATED, &respond(app));
-    match state.store.insert_app_once(&app, &audit, key.write(now, &seal)).await? {
-        Created::New(()) => Ok((StatusCode::CREATED, Json(respond(&app))).into_response()),
+    let key = Arc::new(key);
+    let seal = {
+        let (key, caller) = (key.clone(), caller.clone());
+        Arc::new(move |app: &App| key.seal(StatusCode::CREATED, &respond(&caller, app)))
+    };
+    match state.store.insert_app_once(&app, &audit, state.quotas, key.write(now, seal)).await? {
+        Created::New(()) => Ok((StatusCode::CREATED, Json(respond(&caller, &app))).into_response()),
         Created::Earlier(record) => key.replay(record),
     }
 }

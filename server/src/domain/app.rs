@@ -21,9 +21,8 @@ const API_KEY_RANDOM_CHARS: usize = 32;
 const API_SECRET_RANDOM_CHARS: usize = 40;
 const DEFAULT_RETENTION_DAYS: i32 = 365;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum Environment {
     #[default]
     Production,
@@ -31,27 +30,24 @@ pub enum Environment {
     Development,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum AppStatus {
     #[default]
     Active,
     Inactive,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum EngagementPlatform {
     #[default]
     None,
     Wonderpush,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum EmailPlatform {
     #[default]
     None,
@@ -84,7 +80,7 @@ pub struct AppFeaturesInput {
     pub ai_insights: Option<bool>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct App {
     #[schema(read_only)]
     pub id: Uuid,
@@ -118,25 +114,21 @@ pub struct App {
     pub website_url: Option<String>,
     /// Host names, lower-case; a leading `*.` matches subdomains.
     #[schema(max_items = 100, example = json!(["shop.example.com", "*.shop.example.com"]))]
-    #[sqlx(json)]
     pub authorized_domains: Vec<String>,
     #[schema(minimum = 1, maximum = 3650, example = 365)]
     pub data_retention_days: i32,
     /// An IANA time zone name.
     #[schema(format = "iana-time-zone", example = "Europe/Paris")]
     pub timezone: String,
-    #[sqlx(json)]
     pub features: AppFeatures,
     pub status: AppStatus,
     pub engagement_platform: EngagementPlatform,
     /// The engagement platform's credentials; null for `ci` tokens.
     #[schema(required = true, value_type = Option<Object>)]
-    #[sqlx(json(nullable))]
     pub engagement_credentials: Option<Credentials>,
     pub email_platform: EmailPlatform,
     /// The email platform's credentials; null for `ci` tokens.
     #[schema(required = true, value_type = Option<Object>)]
-    #[sqlx(json(nullable))]
     pub email_credentials: Option<Credentials>,
     pub webhook_enabled: bool,
     /// An absolute https URL.

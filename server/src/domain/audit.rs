@@ -9,38 +9,28 @@ use uuid::Uuid;
 
 use super::token::TokenActor;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
-#[sqlx(type_name = "text")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum AuditAction {
     #[serde(rename = "app.created")]
-    #[sqlx(rename = "app.created")]
     AppCreated,
     #[serde(rename = "app.updated")]
-    #[sqlx(rename = "app.updated")]
     AppUpdated,
     #[serde(rename = "app.deleted")]
-    #[sqlx(rename = "app.deleted")]
     AppDeleted,
     #[serde(rename = "app.secret_rotated")]
-    #[sqlx(rename = "app.secret_rotated")]
     AppSecretRotated,
     #[serde(rename = "token.created")]
-    #[sqlx(rename = "token.created")]
     TokenCreated,
     #[serde(rename = "token.updated")]
-    #[sqlx(rename = "token.updated")]
     TokenUpdated,
     #[serde(rename = "token.revoked")]
-    #[sqlx(rename = "token.revoked")]
     TokenRevoked,
     #[serde(rename = "organization.updated")]
-    #[sqlx(rename = "organization.updated")]
     OrganizationUpdated,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum AuditTargetType {
     App,
     Token,

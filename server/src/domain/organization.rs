@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{ValidationError, rules};
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Organization {
     #[schema(read_only)]
     pub id: Uuid,

@@ -14,7 +14,7 @@
 
 pub mod sealed;
 
-use std::ops::RangeInclusive;
+use std::{ops::RangeInclusive, sync::Arc};
 
 use axum::{
     extract::{FromRequest, OptionalFromRequestParts, Request},
@@ -177,12 +177,12 @@ impl ScopedKey {
     }
 
     /// A create to record under this key, with `seal` making its response.
-    pub fn write<'a, T>(
-        &'a self,
+    pub fn write<T>(
+        &self,
         now: DateTime<Utc>,
-        seal: &'a (dyn Fn(&T) -> SealedResponse + Send + Sync),
-    ) -> IdempotentWrite<'a, T> {
-        IdempotentWrite { key_hash: &self.key_hash, fingerprint: &self.fingerprint, now, seal }
+        seal: Arc<dyn Fn(&T) -> SealedResponse + Send + Sync>,
+    ) -> IdempotentWrite<T> {
+        IdempotentWrite { key_hash: self.key_hash.to_vec(), fingerprint: self.fingerprint.to_vec(), now, seal }
     }
 
     /// The response to record: `body` as it is sent, sealed. The fingerprint

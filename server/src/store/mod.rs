@@ -1,9 +1,11 @@
 //! The persistence seam: handlers talk to `dyn Store`, one implementation per
 //! database backend. SQL lives only below this module.
 
-#[macro_use]
-mod sql;
+mod deferred;
+mod operations;
 mod postgres;
+mod session;
+mod sql;
 mod sqlite;
 
 use std::{sync::Arc, time::Duration};
@@ -17,16 +19,27 @@ use crate::domain::{
     app::{App, AppStatus, Environment, UpdateAppRequest},
     audit::{AuditContext, AuditEvent, AuditFilter},
     organization::Organization,
+    quota::{QuotaExceeded, Quotas},
     token::{NewToken, Token, TokenGrant, UpdateApiTokenRequest},
 };
 
-pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+pub use deferred::Deferred;
+pub use operations::{Backend, SqlStore};
+pub use postgres::{PostgresBackend, PostgresStore};
+pub use sqlite::{SqliteBackend, SqliteStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// PostgreSQL, through sqlx.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    /// SQLite, through rusqlite.
+    #[error(transparent)]
+    Sqlite(rusqlite::Error),
+    /// The database cannot take the request now, for a reason an operator
+    /// can act on; nothing of the request was kept.
+    #[error("{0}")]
+    Fault(#[from] StorageFault),
     #[error(transparent)]
     Invalid(#[from] ValidationError),
     #[error(transparent)]
@@ -34,6 +47,85 @@ pub enum StoreError {
     /// The change contradicts the stored state (a duplicate label, the last admin).
     #[error("{0}")]
     Conflict(String),
+    #[error(transparent)]
+    Quota(#[from] QuotaExceeded),
+    /// A stored value the domain type cannot hold.
+    #[error("a stored value cannot be read: {0}")]
+    Decode(String),
+    /// A row the transaction itself wrote was not there to read back.
+    #[error("{0} was not found")]
+    Vanished(&'static str),
+    /// The write failed for a reason outside the database (the writer
+    /// panicked or stopped); the detail is logged where it happened.
+    #[error("the write failed: {0}")]
+    Writer(String),
+}
+
+/// Whether a PostgreSQL error means the database cannot serve now: the
+/// pool timed out or closed, the connection failed, or the server answered
+/// with a connection-class SQLSTATE (`08`), an administrator or crash
+/// shutdown (`57P01`, `57P02`) or a server still starting (`57P03`). They
+/// pass when the server is back, so they are 503, never 500.
+pub fn is_unavailable_sqlx(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(database_error) => database_error
+            .code()
+            .is_some_and(|code| code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")),
+        _ => false,
+    }
+}
+
+/// Why the database cannot take a request, each answered 503 with its own code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StorageFault {
+    /// The disk (or the database's size limit) is full.
+    #[error("the database's storage is full")]
+    Full,
+    /// Another process holds the database's write lock past the busy timeout.
+    #[error("the database is locked by another process")]
+    Busy,
+    /// The database cannot be reached, or its file is gone or unwritable.
+    #[error("the database is unavailable")]
+    Unavailable,
+}
+
+impl StoreError {
+    pub(crate) fn decode(error: impl std::fmt::Display) -> Self {
+        Self::Decode(error.to_string())
+    }
+
+    /// The only unique key a token write can break is the live label's.
+    fn label_conflict(self, label: &str) -> Self {
+        if self.is_unique_violation() {
+            Self::Conflict(format!("A live token of this organization already has the label `{label}`"))
+        } else {
+            self
+        }
+    }
+
+    /// Whether the database cannot be reached or used now, for a reason
+    /// that passes: the request may be retried, and `serve` keeps trying.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Fault(StorageFault::Unavailable | StorageFault::Busy) => true,
+            Self::Database(error)
+            | Self::Migration(
+                sqlx::migrate::MigrateError::Execute(error) | sqlx::migrate::MigrateError::ExecuteMigration(error, _),
+            ) => is_unavailable_sqlx(error),
+            _ => false,
+        }
+    }
+
+    fn is_unique_violation(&self) -> bool {
+        match self {
+            Self::Database(sqlx::Error::Database(error)) => error.is_unique_violation(),
+            Self::Sqlite(rusqlite::Error::SqliteFailure(error, _)) => {
+                error.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            }
+            _ => false,
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -65,15 +157,16 @@ pub struct IdempotencyRecord {
 }
 
 /// A create to record under an `Idempotency-Key`. The organization is the
-/// created resource's.
-pub struct IdempotentWrite<'a, T> {
+/// created resource's. It owns what it holds: SQLite runs writes on a
+/// thread of their own.
+pub struct IdempotentWrite<T> {
     /// SHA-256 of the key; the key itself is never stored.
-    pub key_hash: &'a [u8],
-    pub fingerprint: &'a [u8],
+    pub key_hash: Vec<u8>,
+    pub fingerprint: Vec<u8>,
     pub now: DateTime<Utc>,
     /// Makes the response to record from what the write created; called
     /// inside the write's transaction.
-    pub seal: &'a (dyn Fn(&T) -> SealedResponse + Send + Sync),
+    pub seal: Arc<dyn Fn(&T) -> SealedResponse + Send + Sync>,
 }
 
 /// What a create under an `Idempotency-Key` did.
@@ -132,7 +225,7 @@ pub struct PageRequest {
 pub trait Store: Send + Sync {
     /// Applies the migrations this binary embeds that the database lacks.
     async fn migrate(&self) -> StoreResult<()>;
-    /// Whether the database answers.
+    /// Whether the database answers reads, and commits writes.
     async fn ping(&self) -> StoreResult<()>;
     fn pool_status(&self) -> PoolStatus;
 
@@ -152,8 +245,10 @@ pub trait Store: Send + Sync {
         audit: &AuditContext,
     ) -> StoreResult<Option<Organization>>;
 
-    /// Inserts a token; a label already used by a live token of the organization is a `Conflict`.
-    async fn create_token(&self, token: &NewToken, audit: &AuditContext) -> StoreResult<Token>;
+    /// Inserts a token; a label already used by a live token of the
+    /// organization is a `Conflict`, an organization at its token quota
+    /// (counted in the same transaction) a `Quota` error.
+    async fn create_token(&self, token: &NewToken, audit: &AuditContext, quotas: Quotas) -> StoreResult<Token>;
     /// `create_token`, unless the `Idempotency-Key` has a live record; the
     /// record is written in the token's transaction, so concurrent requests
     /// under one key create one token.
@@ -161,7 +256,8 @@ pub trait Store: Send + Sync {
         &self,
         token: &NewToken,
         audit: &AuditContext,
-        write: IdempotentWrite<'_, Token>,
+        quotas: Quotas,
+        write: IdempotentWrite<Token>,
     ) -> StoreResult<Created<Token>>;
     async fn list_tokens(&self, organization_id: Uuid, page: PageRequest) -> StoreResult<Vec<Token>>;
     /// A live (not revoked) token of the organization.
@@ -188,14 +284,17 @@ pub trait Store: Send + Sync {
     async fn find_token_by_hash(&self, token_hash: &str) -> StoreResult<Option<TokenGrant>>;
     async fn touch_token(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
 
-    async fn insert_app(&self, app: &App, audit: &AuditContext) -> StoreResult<()>;
+    /// Inserts an app, unless the organization is at its app quota, counted
+    /// in the same transaction so concurrent creates cannot both pass it.
+    async fn insert_app(&self, app: &App, audit: &AuditContext, quotas: Quotas) -> StoreResult<()>;
     /// `insert_app`, unless the `Idempotency-Key` has a live record; as
     /// `create_token_once`.
     async fn insert_app_once(
         &self,
         app: &App,
         audit: &AuditContext,
-        write: IdempotentWrite<'_, App>,
+        quotas: Quotas,
+        write: IdempotentWrite<App>,
     ) -> StoreResult<Created<()>>;
     async fn get_app(&self, organization_id: Uuid, id: Uuid) -> StoreResult<Option<App>>;
     /// One page of the organization's apps; with `CredentialColumns::Skipped`
@@ -207,11 +306,6 @@ pub trait Store: Send + Sync {
         page: PageRequest,
         credentials: CredentialColumns,
     ) -> StoreResult<Vec<App>>;
-    /// How many apps the organization holds, counted up to `up_to` (a
-    /// quota) and no further, so the count costs at most the quota.
-    async fn count_apps(&self, organization_id: Uuid, up_to: u32) -> StoreResult<u64>;
-    /// How many live (not revoked) tokens the organization holds, counted up to `up_to`.
-    async fn count_live_tokens(&self, organization_id: Uuid, up_to: u32) -> StoreResult<u64>;
     /// Applies `changes` to the stored app inside one transaction, so
     /// concurrent updates of different fields do not overwrite each other.
     async fn update_app(
@@ -249,12 +343,23 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<Vec<AuditEvent>>;
 }
 
+/// What a store needs to open beside its URL.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreSettings {
+    pub pool: PoolSettings,
+    /// PostgreSQL: longest a statement may run before the server cancels it.
+    pub statement_timeout: Duration,
+    /// SQLite, for tests of a full disk only: the most pages the database
+    /// file may hold (`PRAGMA max_page_count`).
+    pub sqlite_max_page_count: Option<u64>,
+}
+
 /// Opens the store `database_url` names: `sqlite:` or `postgres:`.
-pub async fn connect(database_url: &str, settings: PoolSettings) -> anyhow::Result<Arc<dyn Store>> {
+pub fn connect(database_url: &str, settings: StoreSettings) -> anyhow::Result<Arc<dyn Store>> {
     if database_url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(database_url, settings).await?))
+        Ok(operations::shared(SqliteBackend::open(database_url, settings)?))
     } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
-        Ok(Arc::new(PostgresStore::connect(database_url, settings)?))
+        Ok(operations::shared(PostgresBackend::connect(database_url, settings)?))
     } else {
         anyhow::bail!("DATABASE_URL must start with `sqlite:` or `postgres:`")
     }

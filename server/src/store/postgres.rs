@@ -1,32 +1,27 @@
 //! The PostgreSQL store: for production and for several instances sharing
-//! one database. Writes that read first lock what they read (`FOR UPDATE`),
-//! so concurrent changes queue instead of overwriting each other.
+//! one database, on sqlx. Reads run on a pooled connection with no
+//! transaction around them; each write runs in a transaction of its own,
+//! and writes that read first lock what they read (`FOR UPDATE`), so
+//! concurrent changes queue instead of overwriting each other. sqlx
+//! prepares each statement once per connection and caches it.
 
 use std::{str::FromStr, time::Duration};
 
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 use sqlx::{
-    Connection, PgConnection, PgPool, Postgres, QueryBuilder, Transaction,
-    postgres::{PgConnectOptions, PgPoolOptions},
+    Connection, PgConnection, PgPool, Postgres, Row as _, Transaction,
+    pool::PoolConnection,
+    postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow},
+    query::Query,
 };
 use uuid::Uuid;
 
 use super::{
-    AppFilter, Created, CredentialColumns, EXPIRED_IDEMPOTENCY_RECORDS_PER_WRITE, IDEMPOTENCY_KEY_LIFETIME,
-    IdempotencyRecord, IdempotentWrite, PageRequest, PoolSettings, PoolStatus, SealedResponse, Store, StoreError,
-    StoreResult,
-    sql::{
-        AuditRow, IdempotencyRow, TokenRow, label_conflict, last_admin_conflict, token_changes, token_creation_changes,
-    },
+    PoolStatus, StoreResult, StoreSettings,
+    operations::{Backend, SqlStore, WriteOp},
+    session::{Row, Session, Value},
 };
-use crate::domain::{
-    ValidationError,
-    app::{App, UpdateAppRequest},
-    audit::{AuditAction, AuditContext, AuditEvent, AuditFilter, AuditTarget, AuditTargetType},
-    organization::Organization,
-    token::{NewToken, Token, TokenGrant, TokenStatus, UpdateApiTokenRequest},
-};
+use chrono::{DateTime, Utc};
 
 /// A connection used this recently is taken to be alive. sqlx's default,
 /// a ping before every use, adds a round trip to every query; a connection
@@ -34,18 +29,23 @@ use crate::domain::{
 /// pinged, and replaced when the ping fails.
 const TRUSTED_AFTER_USE: Duration = Duration::from_millis(500);
 
-pub struct PostgresStore {
+pub type PostgresStore = SqlStore<PostgresBackend>;
+
+pub struct PostgresBackend {
     pool: PgPool,
 }
 
-impl PostgresStore {
+impl PostgresBackend {
     /// Connects lazily: the server starts, and answers 503, while the
-    /// database is down, and recovers when it returns.
-    pub fn connect(database_url: &str, settings: PoolSettings) -> Result<Self, sqlx::Error> {
-        let options = PgConnectOptions::from_str(database_url)?;
+    /// database is down, and recovers when it returns. Every connection
+    /// gets the statement timeout, so no statement holds a connection (and
+    /// its locks) for longer.
+    pub fn connect(database_url: &str, settings: StoreSettings) -> Result<Self, sqlx::Error> {
+        let timeout_ms = settings.statement_timeout.as_millis().to_string();
+        let options = PgConnectOptions::from_str(database_url)?.options([("statement_timeout", timeout_ms)]);
         let pool = PgPoolOptions::new()
-            .max_connections(settings.max_connections)
-            .acquire_timeout(settings.acquire_timeout)
+            .max_connections(settings.pool.max_connections)
+            .acquire_timeout(settings.pool.acquire_timeout)
             .test_before_acquire(false)
             .before_acquire(|connection, metadata| {
                 Box::pin(async move {
@@ -57,47 +57,6 @@ impl PostgresStore {
             })
             .connect_lazy_with(options);
         Ok(Self { pool })
-    }
-
-    /// Reads and writes share one pool: PostgreSQL runs writes side by side.
-    fn writer(&self) -> &PgPool {
-        &self.pool
-    }
-
-    fn connection_status(&self) -> PoolStatus {
-        PoolStatus { connections: self.pool.size(), idle_connections: self.pool.num_idle() }
-    }
-
-    /// Locks the app's row: a concurrent change waits for this one.
-    async fn begin_app_change(
-        &self,
-        organization_id: Uuid,
-        id: Uuid,
-    ) -> StoreResult<Option<(Transaction<'static, Postgres>, App)>> {
-        let mut transaction = self.begin_write().await?;
-        let app = sqlx::query_as::<_, App>(concat!(select_app_sql!(), " FOR UPDATE"))
-            .bind(id)
-            .bind(organization_id)
-            .fetch_optional(&mut *transaction)
-            .await?;
-        Ok(app.map(|app| (transaction, app)))
-    }
-
-    /// Locks the organization's row, so that two changes to its tokens run
-    /// one after the other (otherwise two admins revoking each other could
-    /// both succeed).
-    async fn begin_token_change(
-        &self,
-        organization_id: Uuid,
-        id: Uuid,
-    ) -> StoreResult<Option<(Transaction<'static, Postgres>, Token)>> {
-        let mut transaction = self.begin_write().await?;
-        sqlx::query("SELECT id FROM organizations WHERE id = $1 FOR UPDATE")
-            .bind(organization_id)
-            .execute(&mut *transaction)
-            .await?;
-        let token = select_token(&mut transaction, organization_id, id).await?;
-        Ok(token.map(|token| (transaction, token)))
     }
 
     /// A plain transaction (the unique key on `idempotency_keys` makes a
@@ -115,13 +74,130 @@ impl PostgresStore {
     }
 }
 
-impl_store!(PostgresStore, PgConnection, "./migrations/postgres");
+impl Backend for PostgresBackend {
+    type Session = PgConnection;
+    type Reader = PoolConnection<Postgres>;
+
+    async fn reader(&self) -> StoreResult<Self::Reader> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    async fn write<T: Send + 'static>(&self, op: WriteOp<PgConnection, T>) -> StoreResult<T> {
+        let mut transaction = self.begin_write().await?;
+        let result = op(&mut transaction).await?;
+        transaction.commit().await?;
+        Ok(result)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        sqlx::migrate!("./migrations/postgres").run(&self.pool).await?;
+        Ok(())
+    }
+
+    fn pool_status(&self) -> PoolStatus {
+        PoolStatus { connections: self.pool.size(), idle_connections: self.pool.num_idle() }
+    }
+}
+
+fn bind<'q>(sql: &'q str, parameters: &'q [Value]) -> Query<'q, Postgres, PgArguments> {
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for parameter in parameters {
+        query = match parameter {
+            Value::Uuid(id) => query.bind(*id),
+            Value::Text(text) => query.bind(text.as_deref()),
+            Value::Int(number) => query.bind(*number),
+            Value::Int32(number) => query.bind(*number),
+            Value::Bool(flag) => query.bind(*flag),
+            Value::Time(time) => query.bind(*time),
+            Value::Bytes(bytes) => query.bind(bytes.as_slice()),
+            Value::Json(json) => query.bind(json.as_ref().map(sqlx::types::Json)),
+        };
+    }
+    query
+}
+
+impl Session for PgConnection {
+    type Row<'row> = PgRow;
+
+    const LOCKS_ROWS: bool = true;
+
+    async fn execute(&mut self, sql: &str, parameters: &[Value]) -> StoreResult<u64> {
+        Ok(bind(sql, parameters).execute(self).await?.rows_affected())
+    }
+
+    async fn fetch_all<T: Send>(
+        &mut self,
+        sql: &str,
+        parameters: &[Value],
+        map: impl FnMut(&PgRow) -> StoreResult<T> + Send,
+    ) -> StoreResult<Vec<T>> {
+        bind(sql, parameters).fetch_all(self).await?.iter().map(map).collect()
+    }
+
+    async fn fetch_optional<T: Send>(
+        &mut self,
+        sql: &str,
+        parameters: &[Value],
+        map: impl FnOnce(&PgRow) -> StoreResult<T> + Send,
+    ) -> StoreResult<Option<T>> {
+        bind(sql, parameters).fetch_optional(self).await?.as_ref().map(map).transpose()
+    }
+}
+
+impl Row for PgRow {
+    fn uuid(&self, index: usize) -> StoreResult<Uuid> {
+        Ok(self.try_get(index)?)
+    }
+
+    fn uuid_opt(&self, index: usize) -> StoreResult<Option<Uuid>> {
+        Ok(self.try_get(index)?)
+    }
+
+    fn text(&self, index: usize) -> StoreResult<String> {
+        Ok(self.try_get(index)?)
+    }
+
+    fn text_opt(&self, index: usize) -> StoreResult<Option<String>> {
+        Ok(self.try_get(index)?)
+    }
+
+    fn int(&self, index: usize) -> StoreResult<i64> {
+        Ok(self.try_get(index)?)
+    }
+
+    fn int32(&self, index: usize) -> StoreResult<i32> {
+        Ok(self.try_get(index)?)
+    }
+
+    fn bool(&self, index: usize) -> StoreResult<bool> {
+        Ok(self.try_get(index)?)
+    }
+
+    fn time(&self, index: usize) -> StoreResult<DateTime<Utc>> {
+        Ok(self.try_get(index)?)
+    }
+
+    fn time_opt(&self, index: usize) -> StoreResult<Option<DateTime<Utc>>> {
+        Ok(self.try_get(index)?)
+    }
+
+    fn bytes(&self, index: usize) -> StoreResult<Vec<u8>> {
+        Ok(self.try_get(index)?)
+    }
+
+    fn json<T: DeserializeOwned>(&self, index: usize) -> StoreResult<T> {
+        Ok(self.try_get::<sqlx::types::Json<T>, _>(index)?.0)
+    }
+
+    fn json_opt<T: DeserializeOwned>(&self, index: usize) -> StoreResult<Option<T>> {
+        Ok(self.try_get::<Option<sqlx::types::Json<T>>, _>(index)?.map(|json| json.0))
+    }
+}
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
+    use crate::store::PoolSettings;
 
     /// Abandons `begin_write` at many points (as when a client goes away or
     /// a request times out) and checks after each that the connection it
@@ -131,23 +207,44 @@ mod tests {
     async fn a_write_abandoned_while_it_begins_leaves_no_transaction_behind() {
         let url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
         // One connection, so every attempt and every check use the same one.
-        let settings = PoolSettings { max_connections: 1, acquire_timeout: Duration::from_secs(5) };
-        let store = PostgresStore::connect(&url, settings).unwrap();
+        let settings = StoreSettings {
+            pool: PoolSettings { max_connections: 1, acquire_timeout: Duration::from_secs(5) },
+            statement_timeout: Duration::from_secs(10),
+            sqlite_max_page_count: None,
+        };
+        let backend = PostgresBackend::connect(&url, settings).unwrap();
         let mut observer = PgConnection::connect(&url).await.unwrap();
         let mut abandoned = 0;
         for attempt in 0..400 {
             let patience = Duration::from_micros(attempt % 100 * 10);
-            if tokio::time::timeout(patience, store.begin_write()).await.is_err() {
+            if tokio::time::timeout(patience, backend.begin_write()).await.is_err() {
                 abandoned += 1;
             }
-            let backend: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&store.pool).await.unwrap();
+            let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&backend.pool).await.unwrap();
             let state: Option<String> = sqlx::query_scalar("SELECT state FROM pg_stat_activity WHERE pid = $1")
-                .bind(backend)
+                .bind(pid)
                 .fetch_optional(&mut observer)
                 .await
                 .unwrap();
             assert_ne!(state.as_deref(), Some("idle in transaction"), "attempt {attempt} left a transaction open");
         }
         assert!(abandoned > 0, "no begin was abandoned, so nothing was tested");
+    }
+
+    #[tokio::test]
+    #[ignore = "needs PostgreSQL (TEST_DATABASE_URL): cargo xtask test runs it"]
+    async fn every_connection_has_the_statement_timeout() {
+        let url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+        let settings = StoreSettings {
+            pool: PoolSettings { max_connections: 1, acquire_timeout: Duration::from_secs(5) },
+            statement_timeout: Duration::from_secs(1),
+            sqlite_max_page_count: None,
+        };
+        let backend = PostgresBackend::connect(&url, settings).unwrap();
+        let timeout: String = sqlx::query_scalar("SHOW statement_timeout").fetch_one(&backend.pool).await.unwrap();
+        assert_eq!(timeout, "1s");
+        let cancelled = sqlx::query("SELECT pg_sleep(3)").execute(&backend.pool).await.unwrap_err();
+        let code = cancelled.as_database_error().and_then(|error| error.code()).map(|code| code.into_owned());
+        assert_eq!(code.as_deref(), Some("57014"), "{cancelled}");
     }
 }

@@ -314,14 +314,7 @@ async fn list_apps_does_not_show_deleted_apps_across_pages() {
 
 /// Runs `sql` on the test database behind the server's back.
 async fn execute_behind_the_server(app: &TestApp, sql: &'static str) {
-    use sqlx::Connection;
-    if app.database.is_postgres() {
-        let mut connection = sqlx::PgConnection::connect(&app.database.url()).await.expect("connect");
-        sqlx::query(sql).execute(&mut connection).await.expect("the statement runs");
-    } else {
-        let mut connection = sqlx::SqliteConnection::connect(&app.database.url()).await.expect("connect");
-        sqlx::query(sql).execute(&mut connection).await.expect("the statement runs");
-    }
+    app.database.execute(sql).await;
 }
 
 #[tokio::test]

@@ -240,8 +240,16 @@ async fn concurrent_keyed_writes_in_the_store_write_once_and_the_others_get_the_
         writes.spawn(async move {
             let now = domain::now();
             let created = new_app(&app, &format!("App {index}"), now);
-            let write = IdempotentWrite { key_hash: &key_hash, fingerprint: b"request", now, seal: &sealed_response };
-            app.store.insert_app_once(&created, &Default::default(), write).await.expect("no write fails")
+            let write = IdempotentWrite {
+                key_hash: key_hash.to_vec(),
+                fingerprint: b"request".to_vec(),
+                now,
+                seal: std::sync::Arc::new(sealed_response),
+            };
+            app.store
+                .insert_app_once(&created, &Default::default(), Default::default(), write)
+                .await
+                .expect("no write fails")
         });
     }
     let outcomes = writes.join_all().await;
@@ -275,9 +283,13 @@ async fn a_key_is_replayed_for_24_hours_then_free_again_and_its_record_deleted()
     // Act: a write under the same key 25 hours later.
     let later = now + TimeDelta::hours(25);
     let second = new_app(&app, "Two", later);
-    let write =
-        IdempotentWrite { key_hash: &key_hash, fingerprint: b"another request", now: later, seal: &sealed_response };
-    let outcome = app.store.insert_app_once(&second, &Default::default(), write).await.unwrap();
+    let write = IdempotentWrite {
+        key_hash: key_hash.to_vec(),
+        fingerprint: b"another request".to_vec(),
+        now: later,
+        seal: std::sync::Arc::new(sealed_response),
+    };
+    let outcome = app.store.insert_app_once(&second, &Default::default(), Default::default(), write).await.unwrap();
 
     // Assert: it wrote, and replaced the expired record.
     assert!(matches!(outcome, Created::New(())), "{outcome:?}");
@@ -297,8 +309,13 @@ async fn expired_records_of_other_keys_are_deleted_by_a_later_keyed_write() {
     let later = domain::now() + TimeDelta::hours(25);
     let second = new_app(&app, "Two", later);
     let key_hash = IdempotencyKey::parse(new_key().as_bytes()).unwrap().hash();
-    let write = IdempotentWrite { key_hash: &key_hash, fingerprint: b"request", now: later, seal: &sealed_response };
-    app.store.insert_app_once(&second, &Default::default(), write).await.unwrap();
+    let write = IdempotentWrite {
+        key_hash: key_hash.to_vec(),
+        fingerprint: b"request".to_vec(),
+        now: later,
+        seal: std::sync::Arc::new(sealed_response),
+    };
+    app.store.insert_app_once(&second, &Default::default(), Default::default(), write).await.unwrap();
 
     // Assert
     let rows = app.idempotency_rows().await;

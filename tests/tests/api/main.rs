@@ -23,5 +23,6 @@ mod rate_limits;
 mod roles;
 mod smoke;
 mod spec;
+mod storage_faults;
 mod streams;
 mod token_security;

@@ -53,3 +53,41 @@ async fn a_quota_of_zero_means_no_limit() {
         assert_eq!(response.status(), StatusCode::CREATED);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creates_never_take_an_organization_past_its_quota() {
+    // Arrange: room for 3 apps and 3 tokens (the first admin token is one), and 20 creates of each at once.
+    let app = std::sync::Arc::new(
+        spawn_app_with(|config| {
+            config.max_apps_per_organization = 3;
+            config.max_tokens_per_organization = 3;
+        })
+        .await,
+    );
+
+    // Act
+    let mut creates = tokio::task::JoinSet::new();
+    for index in 0..20 {
+        let for_app = app.clone();
+        creates.spawn(async move {
+            let body = json!({"name": format!("App {index}")});
+            for_app.admin_request(Method::POST, "/v1/apps").json(&body).send().await.unwrap().status()
+        });
+        let for_token = app.clone();
+        creates.spawn(async move {
+            let body = json!({"label": format!("Token {index}"), "role": "ci"});
+            for_token.admin_request(Method::POST, "/v1/api-tokens").json(&body).send().await.unwrap().status()
+        });
+    }
+    let statuses = creates.join_all().await;
+
+    // Assert: exactly the room there was, and every other create refused with 409.
+    let created = statuses.iter().filter(|status| **status == StatusCode::CREATED).count();
+    let refused = statuses.iter().filter(|status| **status == StatusCode::CONFLICT).count();
+    assert_eq!((created, refused), (3 + 2, 40 - 5), "{statuses:?}");
+    let apps: Value = app.admin_request(Method::GET, "/v1/apps?limit=100").send().await.unwrap().json().await.unwrap();
+    assert_eq!(apps["apps"].as_array().unwrap().len(), 3);
+    let tokens: Value =
+        app.admin_request(Method::GET, "/v1/api-tokens?limit=100").send().await.unwrap().json().await.unwrap();
+    assert_eq!(tokens["tokens"].as_array().unwrap().len(), 3, "{tokens}");
+}

@@ -45,22 +45,7 @@ pub fn grow(database: &Database, fixture: &Fixture, from: u64, to: u64) -> Resul
     }
     let (from, to) = (from as i64 + 1, to as i64);
     let result = match database.backend {
-        Backend::Sqlite => block_on(async {
-            let mut db = sqlx::SqliteConnection::connect(&database.url).await?;
-            let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info('apps') ORDER BY cid")
-                .fetch_all(&mut db)
-                .await?;
-            let sql = insert_sql(&columns, Backend::Sqlite);
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(from)
-                .bind(to)
-                .bind(fixture.base_ms)
-                .bind(format!("ak_{}", fixture.key_tag))
-                .bind(fixture.template_id.replace('-', ""))
-                .execute(&mut db)
-                .await?;
-            db.close().await
-        }),
+        Backend::Sqlite => grow_sqlite(database, fixture, from, to).map_err(|error| error.to_string()),
         Backend::Postgres => block_on(async {
             let mut db = sqlx::PgConnection::connect(&database.url).await?;
             let columns: Vec<String> = sqlx::query_scalar(
@@ -82,9 +67,26 @@ pub fn grow(database: &Database, fixture: &Fixture, from: u64, to: u64) -> Resul
             // the bench does it now so plans match a settled database.
             sqlx::query("ANALYZE apps").execute(&mut db).await?;
             db.close().await
-        }),
+        })
+        .map_err(|error| error.to_string()),
     };
     result.map_err(|error| format!("loading fixture apps {from}..={to}: {error}"))
+}
+
+fn grow_sqlite(database: &Database, fixture: &Fixture, from: i64, to: i64) -> rusqlite::Result<()> {
+    let path = database.url.strip_prefix("sqlite://").unwrap_or(&database.url);
+    let db = rusqlite::Connection::open(path)?;
+    db.busy_timeout(std::time::Duration::from_secs(30))?;
+    let columns = db
+        .prepare("SELECT name FROM pragma_table_info('apps') ORDER BY cid")?
+        .query_map([], |row| row.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    // SQLite numbers its parameters `?N`; the shared text uses `$N`.
+    let sql = insert_sql(&columns, Backend::Sqlite).replace('$', "?");
+    let key_prefix = format!("ak_{}", fixture.key_tag);
+    let template = fixture.template_id.replace('-', "");
+    db.execute(&sql, rusqlite::params![from, to, fixture.base_ms, key_prefix, template])?;
+    Ok(())
 }
 
 /// `INSERT ... SELECT` of fixtures `$1..=$2` (timestamp base `$3`, key prefix

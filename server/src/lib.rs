@@ -6,6 +6,8 @@ pub mod api;
 pub mod auth;
 /// Command line and environment configuration.
 pub mod config;
+/// The HTTP/1 accept loop: header-read and keep-alive timeouts, a cap on connections, the drain.
+pub mod connections;
 /// Domain types and the rules that validate them, free of HTTP and SQL.
 pub mod domain;
 /// The one error type, rendered as the JSON error body on every path.

@@ -3,9 +3,11 @@
 //! extractors handlers declare (`Caller`, `Authorized<P>` for a role,
 //! `AuditContext` for writes); and the role matrix.
 
+mod client_address;
 mod failed_attempts;
 mod token_format;
 
+pub use client_address::{ClientAddressing, ForwardedHeader, TrustedNetwork, counted_as};
 pub use failed_attempts::{FailedAuthLimit, FailedAuthLimiter, WINDOW as FAILED_AUTH_WINDOW};
 pub use token_format::{IssuedToken, TOKEN_PREFIX, hash_token, is_well_formed, issue_token};
 
@@ -101,7 +103,7 @@ impl<S: Send + Sync> FromRequestParts<S> for AuditContext {
 /// against the token's hourly limit, and writes the `X-RateLimit-*`
 /// headers on whatever the handler answers.
 pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let address = client_address(request.extensions());
+    let address = counted_as(state.client_addressing.client_address(peer_address(request.extensions()), request.headers()));
     let caller = match identify(request.headers(), address, &state).await {
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
@@ -122,29 +124,31 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
     response
 }
 
-/// Who is calling: refuses an address that failed too often (429), a
-/// missing, malformed, unknown, revoked or expired token (401) and a
-/// disabled one (403).
+/// Who is calling: refuses a missing, malformed, unknown, revoked or
+/// expired token (401) and a disabled one (403). A failure past the
+/// allowance of the client's `address` is answered 429 instead of 401.
 async fn identify(headers: &HeaderMap, address: IpAddr, state: &AppState) -> Result<Caller, ApiError> {
-    let refused_for =
-        state.failed_auth.check(address).await.map_err(|LimitStoreUnavailable| ApiError::LimitStoreUnavailable)?;
-    if let Some(wait) = refused_for {
-        state.metrics.count_rate_limited(RateLimitReason::FailedAuthentication);
-        return Err(ApiError::TooManyFailedAuthentications(wait));
-    }
     let presented = presented_token(headers).ok_or(ApiError::Unauthorized(
         "An API token is required: send X-API-Key, Authorization: Token or Authorization: Bearer",
     ))?;
     let result = look_up(presented, state).await;
     if matches!(result, Err(ApiError::Unauthorized(_))) {
-        state.failed_auth.record_failure(address).await;
+        let refused_for = state
+            .failed_auth
+            .count_failure(address)
+            .await
+            .map_err(|LimitStoreUnavailable| ApiError::LimitStoreUnavailable)?;
+        if let Some(wait) = refused_for {
+            state.metrics.count_rate_limited(RateLimitReason::FailedAuthentication);
+            return Err(ApiError::TooManyFailedAuthentications(wait));
+        }
     }
     result
 }
 
-/// The peer's address; unknown (and so shared) when the server runs without
-/// connection info, as in router tests.
-fn client_address(extensions: &Extensions) -> IpAddr {
+/// The TCP peer's address; unknown (and so shared) when the server runs
+/// without connection info, as in router tests.
+fn peer_address(extensions: &Extensions) -> IpAddr {
     extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |ConnectInfo(address)| address.ip())

@@ -75,12 +75,13 @@ pub async fn serve(
     }
     drop(listener);
     drain.send_replace(true);
-    let drained = tokio::time::timeout(settings.drain_timeout, async {
-        while connections.join_next().await.is_some() {}
-    })
-    .await;
+    let drained =
+        tokio::time::timeout(settings.drain_timeout, async { while connections.join_next().await.is_some() {} }).await;
     if drained.is_err() {
-        tracing::warn!(connections = connections.len(), "the drain deadline passed: closing the connections still open");
+        tracing::warn!(
+            connections = connections.len(),
+            "the drain deadline passed: closing the connections still open"
+        );
         connections.shutdown().await;
     }
 }

@@ -47,10 +47,9 @@ impl Application {
                 let limits = Arc::new(limits);
                 (limits.clone(), limits)
             }
-            None => (
-                Arc::new(InProcessRateLimiter::default()),
-                FailedAuthLimiter::start(config.auth_failures_per_minute),
-            ),
+            None => {
+                (Arc::new(InProcessRateLimiter::default()), FailedAuthLimiter::start(config.auth_failures_per_minute))
+            }
         };
         let client_addressing = Arc::new(config.client_addressing());
         let state = AppState { store, failed_auth, client_addressing, rate_limiter, metrics, quotas: config.quotas() };

@@ -3,7 +3,11 @@
 use std::sync::Arc;
 
 use crate::{
-    auth::{ClientAddressing, FailedAuthLimit}, domain::quota::Quotas, metrics::Metrics, rate_limit::RateLimiter, store::Store,
+    auth::{ClientAddressing, FailedAuthLimit},
+    domain::quota::Quotas,
+    metrics::Metrics,
+    rate_limit::RateLimiter,
+    store::Store,
 };
 
 #[derive(Clone)]

@@ -42,6 +42,7 @@ use crate::{
     auth,
     config::Config,
     error::{self, ApiError},
+    rate_limit::CountedRequest,
     state::AppState,
 };
 
@@ -199,12 +200,12 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     let (api_router, _) = api_routes().split_for_parts();
     let request_id_header = HeaderName::from_static(REQUEST_ID_HEADER);
     let timeout = settings.request_timeout;
-    // The timeout sits inside `authenticate`, so a timed-out request still
-    // gets the rate-limit headers of the allowance it used, and inside
-    // `observe`, so it is counted.
+    // The timeout sits outside `authenticate`, so the database and Redis
+    // calls that authentication makes are bounded too; and inside
+    // `observe`, so a timed-out request is counted.
     let router = api_router
-        .route_layer(middleware::from_fn(move |request: Request, next: Next| enforce_timeout(timeout, request, next)))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .route_layer(middleware::from_fn(move |request: Request, next: Next| enforce_timeout(timeout, request, next)))
         .merge(operations::router())
         .merge(spec::router())
         .fallback(error::route_not_found)
@@ -253,11 +254,21 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
 }
 
 /// Abandons a request that takes too long; dropping its future rolls back
-/// any transaction it had open, so nothing half-done is kept.
-async fn enforce_timeout(timeout: Duration, request: Request, next: Next) -> Response {
+/// any transaction it had open, so nothing half-done is kept. A request that
+/// was counted against its token's limit before it timed out still gets the
+/// `X-RateLimit-*` headers of what it used.
+async fn enforce_timeout(timeout: Duration, mut request: Request, next: Next) -> Response {
+    let counted = CountedRequest::default();
+    request.extensions_mut().insert(counted.clone());
     match tokio::time::timeout(timeout, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => ApiError::RequestTimeout.into_response(),
+        Err(_) => {
+            let mut response = ApiError::RequestTimeout.into_response();
+            if let Some(decision) = counted.decision() {
+                decision.write_headers(response.headers_mut());
+            }
+            response
+        }
     }
 }
 

@@ -29,9 +29,7 @@ pub struct TrustedNetwork {
 impl TrustedNetwork {
     pub fn contains(&self, address: IpAddr) -> bool {
         match (self.network, address.to_canonical()) {
-            (IpAddr::V4(network), IpAddr::V4(address)) => {
-                mask_v4(address, self.prefix_length) == network
-            }
+            (IpAddr::V4(network), IpAddr::V4(address)) => mask_v4(address, self.prefix_length) == network,
             (IpAddr::V6(network), IpAddr::V6(address)) => mask_v6(address, self.prefix_length) == network,
             _ => false,
         }

@@ -32,7 +32,7 @@ use crate::{
     },
     error::ApiError,
     metrics::RateLimitReason,
-    rate_limit::LimitStoreUnavailable,
+    rate_limit::{CountedRequest, LimitStoreUnavailable},
     state::AppState,
 };
 
@@ -103,7 +103,8 @@ impl<S: Send + Sync> FromRequestParts<S> for AuditContext {
 /// against the token's hourly limit, and writes the `X-RateLimit-*`
 /// headers on whatever the handler answers.
 pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let address = counted_as(state.client_addressing.client_address(peer_address(request.extensions()), request.headers()));
+    let address =
+        counted_as(state.client_addressing.client_address(peer_address(request.extensions()), request.headers()));
     let caller = match identify(request.headers(), address, &state).await {
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
@@ -113,6 +114,9 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
         Ok(decision) => decision,
         Err(LimitStoreUnavailable) => return ApiError::LimitStoreUnavailable.into_response(),
     };
+    if let Some(counted) = request.extensions().get::<CountedRequest>() {
+        counted.record(decision);
+    }
     let mut response = if decision.allowed {
         request.extensions_mut().insert(caller);
         next.run(request).await

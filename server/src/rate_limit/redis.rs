@@ -208,7 +208,10 @@ impl RateLimiter for RedisLimits {
 impl FailedAuthLimit for RedisLimits {
     async fn count_failure(&self, address: IpAddr) -> Result<Option<Duration>, LimitStoreUnavailable> {
         let mut invocation = self.count_failure.key(self.failures_key(address));
-        invocation.arg(self.failures_per_minute).arg(FAILED_AUTH_WINDOW.as_millis() as u64).arg(Uuid::now_v7().to_string());
+        invocation
+            .arg(self.failures_per_minute)
+            .arg(FAILED_AUTH_WINDOW.as_millis() as u64)
+            .arg(Uuid::now_v7().to_string());
         match self.invoke::<i64>(invocation).await {
             Some(0) => Ok(None),
             Some(wait_ms) => Ok(Some(millis(wait_ms))),

@@ -340,6 +340,27 @@ async fn write_that_outlasts_the_request_timeout_returns_503_request_timeout_and
 }
 
 #[tokio::test]
+async fn authentication_waiting_on_the_database_is_abandoned_at_the_request_timeout() {
+    // Arrange: a token never used, so authenticating it records its first
+    // use (a write), while another connection holds the write lock.
+    let app = spawn_app_with(|config| config.request_timeout_secs = 1).await;
+    let never_used = app.token_with_role(TokenRole::Developer).await;
+    let lock = app.database.lock_token_writes().await;
+
+    // Act
+    let started = std::time::Instant::now();
+    let response = app.http.get(app.url("/v1/me")).header("x-api-key", &never_used).send().await.unwrap();
+    let waited = started.elapsed();
+    let reply = read_error(response).await;
+    lock.release().await;
+
+    // Assert
+    assert_eq!((reply.status, reply.code.as_str()), (StatusCode::SERVICE_UNAVAILABLE, "request_timeout"), "{reply:?}");
+    assert!(waited < std::time::Duration::from_secs(3), "answered after {waited:?}, not at the 1 s timeout");
+    app.client_with_token(&never_used).get_current_token().await.expect("the token works once the lock is gone");
+}
+
+#[tokio::test]
 async fn request_timeout_answer_carries_the_rate_limit_headers_of_the_request_it_counted() {
     // Arrange
     // 20 an hour refills one request every 3 minutes: none comes back during the test.

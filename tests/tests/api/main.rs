@@ -8,6 +8,7 @@ mod apps_update;
 mod audit;
 mod auth;
 mod client_address;
+mod connections;
 mod errors;
 mod faults;
 mod hostile_input;

@@ -104,7 +104,7 @@ impl RedisLimits {
     ) -> anyhow::Result<Self> {
         let client = redis::Client::open(redis_url).context("REDIS_URL: not a Redis URL")?;
         let connection = Arc::new(OnceLock::new());
-        match client.get_connection_manager().await {
+        match reach(&client).await {
             Ok(manager) => {
                 connection.set(manager).ok();
             }
@@ -161,6 +161,14 @@ impl RedisLimits {
     }
 }
 
+/// One attempt to connect, then the connection manager. The manager's own
+/// first connection retries for seconds with back-off, which neither a
+/// start nor the background loop (which has its own) should wait for.
+async fn reach(client: &redis::Client) -> redis::RedisResult<ConnectionManager> {
+    client.get_multiplexed_async_connection().await?;
+    client.get_connection_manager().await
+}
+
 /// Tries to reach Redis until it answers, waiting longer after each
 /// failure; stops when the limits it would serve are dropped.
 async fn connect_in_background(client: redis::Client, connection: Weak<OnceLock<ConnectionManager>>) {
@@ -168,7 +176,7 @@ async fn connect_in_background(client: redis::Client, connection: Weak<OnceLock<
     loop {
         tokio::time::sleep(wait).await;
         let Some(slot) = connection.upgrade() else { return };
-        match client.get_connection_manager().await {
+        match reach(&client).await {
             Ok(manager) => {
                 slot.set(manager).ok();
                 tracing::info!("connected to Redis: rate limits are shared again");

@@ -20,6 +20,8 @@ pub mod metrics;
 pub mod provisioning;
 /// The per-token hourly request limit, in process or in Redis.
 pub mod rate_limit;
+/// `X-Request-Id`: the client's kept when short and printable, else a generated UUIDv7.
+pub mod request_id;
 /// Random secrets from the operating system's CSPRNG.
 pub mod secret;
 /// Building the application, binding the listener, serving until stopped.

@@ -36,9 +36,6 @@ use crate::{
     state::AppState,
 };
 
-/// The longest `X-Request-Id` an audit event keeps.
-const MAX_RECORDED_REQUEST_ID_CHARS: usize = 200;
-
 /// `last_used_at` is refreshed at most this often, so reads stay reads.
 const LAST_USED_RESOLUTION: TimeDelta = TimeDelta::minutes(1);
 
@@ -88,13 +85,9 @@ impl<S: Send + Sync> FromRequestParts<S> for AuditContext {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let caller = Caller::from_request_parts(parts, state).await?;
-        // The id is the client's when it sent one: keep a bounded prefix, so
-        // a client cannot make its events arbitrarily large.
-        let request_id = parts
-            .headers
-            .get("x-request-id")
-            .and_then(|value| value.to_str().ok())
-            .map(|id| id.chars().take(MAX_RECORDED_REQUEST_ID_CHARS).collect());
+        // By the rule the response and the logs follow, so the event holds
+        // the very id the client was answered with.
+        let request_id = crate::request_id::of(&parts.headers).map(str::to_owned);
         Ok(AuditContext { actor: Some(TokenActor { id: caller.token.id, label: caller.token.label }), request_id })
     }
 }

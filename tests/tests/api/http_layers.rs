@@ -2,6 +2,8 @@
 //! origins are configured), `/metrics`, the request timeout, and the
 //! `X-Request-Id` echo.
 
+use std::collections::HashSet;
+
 use appdeck_server::domain::token::TokenRole;
 use appdeck_tests::{TestApp, backend::WriteLock, header_number, header_text, read_error, spawn_app, spawn_app_with};
 use reqwest::{Method, StatusCode};
@@ -424,4 +426,57 @@ async fn request_id_sent_by_the_client_is_echoed_on_success_401_404_and_429() {
         assert_eq!(response.status(), expected_status, "{case}");
         assert_eq!(header_text(&response, "x-request-id"), request_id, "{case}");
     }
+}
+
+#[tokio::test]
+async fn request_ids_longer_than_64_or_not_printable_ascii_are_replaced() {
+    // Arrange
+    let app = spawn_app().await;
+    let longest_kept = "k".repeat(64);
+    let cases: [(&str, Vec<u8>, bool); 5] = [
+        ("64 characters", longest_kept.clone().into_bytes(), true),
+        ("printable with a space", b"retry 2/3 (cli)".to_vec(), true),
+        ("65 characters", "k".repeat(65).into_bytes(), false),
+        ("500 KB", "k".repeat(500_000).into_bytes(), false),
+        ("not ASCII", "caf\u{e9}".as_bytes().to_vec(), false),
+    ];
+
+    for (case, sent, kept) in cases {
+        // Act
+        let sent = reqwest::header::HeaderValue::from_bytes(&sent).expect("a header value");
+        let response = app.admin_request(Method::GET, "/v1/me").header("x-request-id", sent.clone()).send().await;
+
+        // Assert
+        let response = response.expect("the request is sent");
+        let answered = header_text(&response, "x-request-id");
+        if kept {
+            assert_eq!(answered.as_bytes(), sent.as_bytes(), "{case}");
+        } else {
+            assert!(Uuid::parse_str(&answered).is_ok(), "{case}: a new id is generated, not `{answered:.80}`");
+        }
+        assert!(response.status().is_success() || case == "500 KB", "{case}: {}", response.status());
+    }
+}
+
+#[tokio::test]
+async fn metrics_count_unknown_methods_as_other() {
+    // Arrange: 200 made-up methods, sent without a token.
+    let app = spawn_app().await;
+    for index in 0..200 {
+        let method = Method::from_bytes(format!("X{}{index}", Uuid::now_v7().simple()).as_bytes()).unwrap();
+        let _ = app.http.request(method, app.url("/v1/apps")).send().await.expect("the request is sent");
+    }
+
+    // Act
+    let text = scrape_metrics(&app).await;
+
+    // Assert
+    let methods: HashSet<&str> = text
+        .lines()
+        .filter(|line| line.starts_with("appdeck_http_requests_total{"))
+        .filter_map(|line| line.split("method=\"").nth(1)?.split('"').next())
+        .collect();
+    assert!(methods.iter().all(|method| ["GET", "other"].contains(method)), "{methods:?}");
+    let other = metric_sum(&text, "appdeck_http_requests_total", &[("method", "other")]);
+    assert_eq!(other, Some(200.0), "{text}");
 }

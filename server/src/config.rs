@@ -5,7 +5,7 @@ use std::{net::SocketAddr, time::Duration};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::{
-    auth::{ClientAddressing, ForwardedHeader, TrustedNetwork},
+    auth::{ClientAddressing, ForwardedHeader, TrustedProxies},
     connections::ConnectionSettings,
     domain::{quota::Quotas, token::TokenRole},
     rate_limit::redis::FailureMode,
@@ -130,8 +130,8 @@ pub struct Config {
     /// addresses, such as `10.0.0.0/8,fd00::/8`. When the TCP peer is one of
     /// them, the client is the right-most address of the forwarding header
     /// that is not; otherwise that header is ignored. Empty: trust none.
-    #[arg(long, env = "APPDECK_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
-    pub trusted_proxies: Vec<TrustedNetwork>,
+    #[arg(long, env = "APPDECK_TRUSTED_PROXIES", default_value = "", hide_default_value = true, global = true)]
+    pub trusted_proxies: TrustedProxies,
     /// The header trusted proxies write the client's address into:
     /// `x-forwarded-for` or `forwarded` (RFC 7239).
     #[arg(long, env = "APPDECK_FORWARDED_HEADER", value_enum, default_value_t = ForwardedHeader::XForwardedFor,
@@ -242,5 +242,7 @@ mod tests {
         assert!(error.to_string().contains("--bind"), "{error}");
         let error = Cli::try_parse_from(["appdeck-server", "--max-body-bytes", "0", "serve"]).unwrap_err();
         assert!(error.to_string().contains("--max-body-bytes"), "{error}");
+        let error = Cli::try_parse_from(["appdeck-server", "--trusted-proxies", "10.0.0.0/33", "serve"]).unwrap_err();
+        assert!(error.to_string().contains("--trusted-proxies"), "{error}");
     }
 }

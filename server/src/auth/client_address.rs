@@ -81,6 +81,19 @@ fn mask_v6(address: Ipv6Addr, prefix_length: u8) -> Ipv6Addr {
     Ipv6Addr::from_bits(address.to_bits() & mask)
 }
 
+/// The trusted proxies' networks, as `APPDECK_TRUSTED_PROXIES` lists them:
+/// comma-separated, empty entries (and an empty list) allowed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(pub Vec<TrustedNetwork>);
+
+impl FromStr for TrustedProxies {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        text.split(',').filter(|entry| !entry.trim().is_empty()).map(str::parse).collect::<Result<_, _>>().map(Self)
+    }
+}
+
 /// Which header a trusted proxy writes the client's address into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ForwardedHeader {
@@ -95,17 +108,17 @@ pub enum ForwardedHeader {
 /// How a request's client address is found.
 #[derive(Debug, Clone)]
 pub struct ClientAddressing {
-    trusted_proxies: Vec<TrustedNetwork>,
+    trusted_proxies: TrustedProxies,
     header: ForwardedHeader,
 }
 
 impl ClientAddressing {
-    pub fn new(trusted_proxies: Vec<TrustedNetwork>, header: ForwardedHeader) -> Self {
+    pub fn new(trusted_proxies: TrustedProxies, header: ForwardedHeader) -> Self {
         Self { trusted_proxies, header }
     }
 
     fn is_trusted(&self, address: IpAddr) -> bool {
-        self.trusted_proxies.iter().any(|network| network.contains(address))
+        self.trusted_proxies.0.iter().any(|network| network.contains(address))
     }
 
     /// The client behind a request that came from `peer`.
@@ -217,6 +230,15 @@ mod tests {
     }
 
     #[test]
+    fn a_list_of_networks_may_be_empty_or_have_empty_entries() {
+        assert_eq!("".parse::<TrustedProxies>(), Ok(TrustedProxies::default()));
+        assert_eq!(" , ".parse::<TrustedProxies>(), Ok(TrustedProxies::default()));
+        let listed: TrustedProxies = "10.0.0.0/8, ,fd00::/8,".parse().unwrap();
+        assert_eq!(listed, TrustedProxies(vec![network("10.0.0.0/8"), network("fd00::/8")]));
+        assert!("10.0.0.0/8,nonsense".parse::<TrustedProxies>().is_err());
+    }
+
+    #[test]
     fn a_network_contains_its_addresses_only() {
         let private = network("10.0.0.0/8");
         assert!(private.contains(ip("10.255.0.1")));
@@ -232,18 +254,20 @@ mod tests {
 
     #[test]
     fn the_peer_is_the_client_unless_it_is_a_trusted_proxy() {
-        let addressing = ClientAddressing::new(vec![network("10.0.0.0/8")], ForwardedHeader::XForwardedFor);
+        let addressing =
+            ClientAddressing::new(TrustedProxies(vec![network("10.0.0.0/8")]), ForwardedHeader::XForwardedFor);
         let forwarded = headers("x-forwarded-for", &["203.0.113.9"]);
         assert_eq!(addressing.client_address(ip("198.51.100.1"), &forwarded), ip("198.51.100.1"));
         assert_eq!(addressing.client_address(ip("10.0.0.2"), &forwarded), ip("203.0.113.9"));
         assert_eq!(addressing.client_address(ip("10.0.0.2"), &HeaderMap::new()), ip("10.0.0.2"));
-        let untrusting = ClientAddressing::new(Vec::new(), ForwardedHeader::XForwardedFor);
+        let untrusting = ClientAddressing::new(TrustedProxies::default(), ForwardedHeader::XForwardedFor);
         assert_eq!(untrusting.client_address(ip("10.0.0.2"), &forwarded), ip("10.0.0.2"));
     }
 
     #[test]
     fn the_client_is_the_right_most_untrusted_hop() {
-        let addressing = ClientAddressing::new(vec![network("10.0.0.0/8")], ForwardedHeader::XForwardedFor);
+        let addressing =
+            ClientAddressing::new(TrustedProxies(vec![network("10.0.0.0/8")]), ForwardedHeader::XForwardedFor);
         let peer = ip("10.0.0.2");
         let spoofed = headers("x-forwarded-for", &["1.1.1.1, 203.0.113.9, 10.0.0.7"]);
         assert_eq!(addressing.client_address(peer, &spoofed), ip("203.0.113.9"));
@@ -259,7 +283,7 @@ mod tests {
 
     #[test]
     fn the_forwarded_header_is_read_when_chosen() {
-        let addressing = ClientAddressing::new(vec![network("10.0.0.0/8")], ForwardedHeader::Forwarded);
+        let addressing = ClientAddressing::new(TrustedProxies(vec![network("10.0.0.0/8")]), ForwardedHeader::Forwarded);
         let peer = ip("10.0.0.2");
         let forwarded = headers(
             "forwarded",

@@ -7,7 +7,7 @@ mod client_address;
 mod failed_attempts;
 mod token_format;
 
-pub use client_address::{ClientAddressing, ForwardedHeader, TrustedNetwork, counted_as};
+pub use client_address::{ClientAddressing, ForwardedHeader, TrustedNetwork, TrustedProxies, counted_as};
 pub use failed_attempts::{FailedAuthLimit, FailedAuthLimiter, WINDOW as FAILED_AUTH_WINDOW};
 pub use token_format::{IssuedToken, TOKEN_PREFIX, hash_token, is_well_formed, issue_token};
 

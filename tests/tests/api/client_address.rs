@@ -12,7 +12,7 @@ const LOAD_BALANCER: &str = "127.0.0.1";
 async fn spawn_app_behind_a_trusted_proxy(failures_per_minute: u32, header: ForwardedHeader) -> TestApp {
     spawn_app_with(|config| {
         config.auth_failures_per_minute = failures_per_minute;
-        config.trusted_proxies = vec![LOAD_BALANCER.parse().expect("a valid network")];
+        config.trusted_proxies = LOAD_BALANCER.parse().expect("a valid network");
         config.forwarded_header = header;
     })
     .await

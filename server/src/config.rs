@@ -5,6 +5,8 @@ use std::{net::SocketAddr, time::Duration};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::{
+    auth::{ClientAddressing, ForwardedHeader, TrustedProxies},
+    connections::ConnectionSettings,
     domain::{quota::Quotas, token::TokenRole},
     rate_limit::redis::FailureMode,
     store::{PoolSettings, StoreSettings},
@@ -124,6 +126,35 @@ pub struct Config {
     #[arg(long, env = "APPDECK_AUTH_FAILURES_PER_MINUTE", default_value_t = 20, global = true,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub auth_failures_per_minute: u32,
+    /// Proxies trusted to say who the client is, comma-separated CIDRs or
+    /// addresses, such as `10.0.0.0/8,fd00::/8`. When the TCP peer is one of
+    /// them, the client is the right-most address of the forwarding header
+    /// that is not; otherwise that header is ignored. Empty: trust none.
+    #[arg(long, env = "APPDECK_TRUSTED_PROXIES", default_value = "", hide_default_value = true, global = true)]
+    pub trusted_proxies: TrustedProxies,
+    /// The header trusted proxies write the client's address into:
+    /// `x-forwarded-for` or `forwarded` (RFC 7239).
+    #[arg(long, env = "APPDECK_FORWARDED_HEADER", value_enum, default_value_t = ForwardedHeader::XForwardedFor,
+          global = true)]
+    pub forwarded_header: ForwardedHeader,
+    /// Seconds a client has to send a request's headers, on a new
+    /// connection or between requests; then the connection is closed.
+    #[arg(long, env = "APPDECK_HEADER_READ_TIMEOUT_SECS", default_value_t = 10, global = true,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a connection may stay idle after an answer before it is closed.
+    #[arg(long, env = "APPDECK_KEEP_ALIVE_TIMEOUT_SECS", default_value_t = 5, global = true,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub keep_alive_timeout_secs: u64,
+    /// Most connections open at once. Past it, new connections are not
+    /// accepted: they wait in the listen queue until one closes.
+    #[arg(long, env = "APPDECK_MAX_CONNECTIONS", default_value_t = 512, global = true,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Seconds requests in flight get to finish after SIGTERM or Ctrl-C;
+    /// idle and half-sent connections are closed at once.
+    #[arg(long, env = "APPDECK_DRAIN_TIMEOUT_SECS", default_value_t = 30, global = true)]
+    pub drain_timeout_secs: u64,
     /// Seconds a request may take before it is abandoned and answered 503.
     #[arg(long, env = "APPDECK_REQUEST_TIMEOUT_SECS", default_value_t = 30, global = true,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -189,6 +220,21 @@ impl Config {
         Quotas { apps: limit(self.max_apps_per_organization), tokens: limit(self.max_tokens_per_organization) }
     }
 
+    /// How the client's address is found, from the trusted proxies and header.
+    pub fn client_addressing(&self) -> ClientAddressing {
+        ClientAddressing::new(self.trusted_proxies.clone(), self.forwarded_header)
+    }
+
+    /// The limits on connections: timeouts, how many, how long a drain lasts.
+    pub fn connection_settings(&self) -> ConnectionSettings {
+        ConnectionSettings {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            keep_alive_timeout: Duration::from_secs(self.keep_alive_timeout_secs),
+            max_connections: self.max_connections as usize,
+            drain_timeout: Duration::from_secs(self.drain_timeout_secs),
+        }
+    }
+
     /// The settings a test or embedding program starts from: every default,
     /// with the given database.
     pub fn with_database_url(database_url: impl Into<String>) -> Self {
@@ -214,5 +260,7 @@ mod tests {
         assert!(error.to_string().contains("--bind"), "{error}");
         let error = Cli::try_parse_from(["appdeck-server", "--max-body-bytes", "0", "serve"]).unwrap_err();
         assert!(error.to_string().contains("--max-body-bytes"), "{error}");
+        let error = Cli::try_parse_from(["appdeck-server", "--trusted-proxies", "10.0.0.0/33", "serve"]).unwrap_err();
+        assert!(error.to_string().contains("--trusted-proxies"), "{error}");
     }
 }

@@ -6,6 +6,8 @@ pub mod api;
 pub mod auth;
 /// Command line and environment configuration.
 pub mod config;
+/// The HTTP/1 accept loop: header-read and keep-alive timeouts, a cap on connections, the drain.
+pub mod connections;
 /// Domain types and the rules that validate them, free of HTTP and SQL.
 pub mod domain;
 /// The one error type, rendered as the JSON error body on every path.
@@ -18,6 +20,8 @@ pub mod metrics;
 pub mod provisioning;
 /// The per-token hourly request limit, in process or in Redis.
 pub mod rate_limit;
+/// `X-Request-Id`: the client's kept when short and printable, else a generated UUIDv7.
+pub mod request_id;
 /// Random secrets from the operating system's CSPRNG.
 pub mod secret;
 /// Building the application, binding the listener, serving until stopped.

@@ -11,11 +11,14 @@ use prometheus_client::{
     registry::Registry,
 };
 
+use axum::http::Method;
+
 use crate::store::PoolStatus;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
+    /// One of `METHODS`, or `other`: a client may send any method.
+    method: &'static str,
     /// The route template (`/v1/apps/{id}`), never the raw path, so the
     /// number of series stays bounded.
     route: String,
@@ -80,9 +83,27 @@ impl Default for Metrics {
     }
 }
 
+/// The methods counted by name; every other is counted as `other`, so the
+/// number of series stays bounded whatever clients send.
+const METHODS: [Method; 9] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::PATCH,
+    Method::DELETE,
+    Method::OPTIONS,
+    Method::CONNECT,
+    Method::TRACE,
+];
+
+fn method_label(method: &Method) -> &'static str {
+    METHODS.iter().find(|known| *known == method).map_or("other", Method::as_str)
+}
+
 impl Metrics {
-    pub fn observe_request(&self, method: &str, route: &str, status: u16, latency: Duration) {
-        let labels = RequestLabels { method: method.to_owned(), route: route.to_owned(), status };
+    pub fn observe_request(&self, method: &Method, route: &str, status: u16, latency: Duration) {
+        let labels = RequestLabels { method: method_label(method), route: route.to_owned(), status };
         self.requests.get_or_create(&labels).inc();
         self.latency.get_or_create(&labels).observe(latency.as_secs_f64());
     }
@@ -112,8 +133,8 @@ mod tests {
     #[test]
     fn rendered_text_holds_requests_latency_refusals_and_pool() {
         let metrics = Metrics::default();
-        metrics.observe_request("GET", "/v1/apps/{id}", 200, Duration::from_millis(3));
-        metrics.observe_request("GET", "/v1/apps/{id}", 200, Duration::from_millis(5));
+        metrics.observe_request(&Method::GET, "/v1/apps/{id}", 200, Duration::from_millis(3));
+        metrics.observe_request(&Method::GET, "/v1/apps/{id}", 200, Duration::from_millis(5));
         metrics.count_rate_limited(RateLimitReason::TokenLimit);
         let text = metrics.render(PoolStatus { connections: 3, idle_connections: 2 });
         assert!(
@@ -129,5 +150,23 @@ mod tests {
         assert!(text.contains(r#"appdeck_rate_limited_requests_total{reason="TokenLimit"} 1"#), "{text}");
         assert!(text.contains("appdeck_db_pool_connections 3"), "{text}");
         assert!(text.contains("appdeck_db_pool_idle_connections 2"), "{text}");
+    }
+
+    #[test]
+    fn unknown_methods_are_counted_as_other() {
+        let metrics = Metrics::default();
+        for index in 0..500 {
+            let method = Method::from_bytes(format!("M{index}X{}", index * 7919 % 1000).as_bytes()).unwrap();
+            metrics.observe_request(&method, "unmatched", 405, Duration::from_millis(1));
+        }
+        metrics.observe_request(&Method::PATCH, "unmatched", 405, Duration::from_millis(1));
+        let text = metrics.render(PoolStatus { connections: 1, idle_connections: 1 });
+        let series = text.lines().filter(|line| line.starts_with("appdeck_http_requests_total{")).count();
+        assert_eq!(series, 2, "{text}");
+        assert!(
+            text.contains(r#"appdeck_http_requests_total{method="other",route="unmatched",status="405"} 500"#),
+            "{text}"
+        );
+        assert!(text.contains(r#"method="PATCH""#), "{text}");
     }
 }

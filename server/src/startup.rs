@@ -11,6 +11,7 @@ use crate::{
     api::{self, HttpSettings},
     auth::{FailedAuthLimit, FailedAuthLimiter},
     config::Config,
+    connections::{self, ConnectionSettings},
     metrics::Metrics,
     provisioning,
     rate_limit::{InProcessRateLimiter, RateLimiter, redis::RedisLimits},
@@ -22,6 +23,7 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     address: SocketAddr,
+    connection_settings: ConnectionSettings,
 }
 
 impl Application {
@@ -41,31 +43,29 @@ impl Application {
                     config.auth_failures_per_minute,
                     metrics.clone(),
                 )
-                .await
-                .context("REDIS_URL: cannot connect to Redis")?;
+                .await?;
                 let limits = Arc::new(limits);
                 (limits.clone(), limits)
             }
-            None => (
-                Arc::new(InProcessRateLimiter::default()),
-                Arc::new(FailedAuthLimiter::new(config.auth_failures_per_minute)),
-            ),
+            None => {
+                (Arc::new(InProcessRateLimiter::default()), FailedAuthLimiter::start(config.auth_failures_per_minute))
+            }
         };
-        let state = AppState { store, failed_auth, rate_limiter, metrics, quotas: config.quotas() };
+        let client_addressing = Arc::new(config.client_addressing());
+        let state = AppState { store, failed_auth, client_addressing, rate_limiter, metrics, quotas: config.quotas() };
         let router = api::router(state, &HttpSettings::from_config(config)?);
-        Ok(Self { listener, router, address })
+        Ok(Self { listener, router, address, connection_settings: config.connection_settings() })
     }
 
     pub fn address(&self) -> SocketAddr {
         self.address
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves until `shutdown` completes, then finishes the requests in
+    /// flight, within the drain deadline (see `connections`).
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        // Connection info gives handlers the client's address, which the
-        // failed-authentication limit is keyed on.
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await
+        connections::serve(self.listener, self.router, self.connection_settings, shutdown).await;
+        Ok(())
     }
 }
 

@@ -2,13 +2,21 @@
 
 use std::sync::Arc;
 
-use crate::{auth::FailedAuthLimit, domain::quota::Quotas, metrics::Metrics, rate_limit::RateLimiter, store::Store};
+use crate::{
+    auth::{ClientAddressing, FailedAuthLimit},
+    domain::quota::Quotas,
+    metrics::Metrics,
+    rate_limit::RateLimiter,
+    store::Store,
+};
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Failed authentications per client address, to slow token guessing.
     pub failed_auth: Arc<dyn FailedAuthLimit>,
+    /// How a request's client address is found (behind trusted proxies or not).
+    pub client_addressing: Arc<ClientAddressing>,
     /// Each token's hourly request allowance.
     pub rate_limiter: Arc<dyn RateLimiter>,
     pub metrics: Arc<Metrics>,

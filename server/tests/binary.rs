@@ -73,13 +73,20 @@ struct Server {
 
 impl Server {
     fn start(database_url: &str) -> Self {
-        let mut child = Command::new(BINARY)
+        Self::start_with(Command::new(BINARY), database_url, &[])
+    }
+
+    /// `serve` run by `command` (the binary, or a shell that sets limits and
+    /// execs it), with extra environment variables.
+    fn start_with(mut command: Command, database_url: &str, environment: &[(&str, &str)]) -> Self {
+        let mut child = command
             .arg("serve")
             .env_clear()
             .env("DATABASE_URL", database_url)
             .env("APPDECK_BIND", "127.0.0.1:0")
             .env("APPDECK_LOG_FORMAT", "json")
             .env("RUST_LOG", "trace")
+            .envs(environment.iter().copied())
             .stderr(Stdio::piped())
             .spawn()
             .expect("serve starts");
@@ -533,4 +540,101 @@ async fn a_database_file_made_read_only_under_the_server_answers_503_with_a_log_
     assert!(stderr.contains("the SQLite database cannot be used"), "no log line says why:\n{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(exit.success(), "{exit:?}");
+}
+
+/// Waits up to `patience` for the server to exit; `None` while it runs.
+fn exit_within(server: &mut Server, patience: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = std::time::Instant::now() + patience;
+    while std::time::Instant::now() < deadline {
+        if let Some(status) = server.child.try_wait().expect("the server's status") {
+            return Some(status);
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+#[tokio::test]
+async fn sigterm_with_a_half_sent_request_open_exits_promptly() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    // Arrange: a connection that was answered once, then sends half a request.
+    let directory = tempfile::tempdir().unwrap();
+    let mut server = Server::start(&database_url(directory.path()));
+    let mut stream = tokio::net::TcpStream::connect(server.base_url.trim_start_matches("http://")).await.unwrap();
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: appdeck\r\n\r\n").await.unwrap();
+    let mut answer = [0_u8; 1024];
+    let read = stream.read(&mut answer).await.unwrap();
+    assert!(answer[..read].starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer[..read]));
+    stream.write_all(b"POST /v1/apps HTTP/1.1\r\nHost: appdeck\r\nContent-Len").await.unwrap();
+
+    // Act
+    server.signal("-TERM");
+    let exit = exit_within(&mut server, Duration::from_secs(5));
+
+    // Assert
+    let exit = exit.expect("the half-sent request does not hold up the drain (deadline 30 s)");
+    assert!(exit.success(), "{exit:?}");
+}
+
+#[tokio::test]
+async fn healthz_answers_while_more_idle_connections_are_open_than_file_descriptors_allow() {
+    // Arrange: 256 file descriptors; a cap of 200 connections leaves the
+    // server the rest (database, listener, logs).
+    let directory = tempfile::tempdir().unwrap();
+    let mut with_low_limit = Command::new("/bin/sh");
+    with_low_limit.args(["-c", "ulimit -n 256 && exec \"$0\" \"$@\"", BINARY]);
+    let mut server = Server::start_with(
+        with_low_limit,
+        &database_url(directory.path()),
+        &[("APPDECK_MAX_CONNECTIONS", "200"), ("APPDECK_HEADER_READ_TIMEOUT_SECS", "1"), ("RUST_LOG", "info")],
+    );
+    let address = server.base_url.trim_start_matches("http://").to_owned();
+    let mut idle = Vec::new();
+    for _ in 0..600 {
+        let connecting = tokio::time::timeout(Duration::from_secs(10), tokio::net::TcpStream::connect(&address));
+        idle.push(connecting.await.expect("the server keeps accepting").expect("connect an idle connection"));
+    }
+
+    // Act
+    let health = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+        .get(format!("{}/healthz", server.base_url))
+        .send()
+        .await;
+
+    // Assert
+    let still_running = server.child.try_wait().unwrap().is_none();
+    drop(idle);
+    let status = health.map(|response| response.status());
+    assert_eq!(status.ok(), Some(reqwest::StatusCode::OK), "stderr: {}", server.stderr());
+    assert!(still_running);
+    let (exit, _) = server.terminate();
+    assert!(exit.success(), "{exit:?}");
+}
+
+#[test]
+fn with_redis_down_serve_in_closed_mode_exits_with_a_clear_message() {
+    // Arrange: a port nothing listens on.
+    let directory = tempfile::tempdir().unwrap();
+    let unused_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+
+    // Act
+    let output = Command::new(BINARY)
+        .arg("serve")
+        .env_clear()
+        .env("DATABASE_URL", database_url(directory.path()))
+        .env("APPDECK_BIND", "127.0.0.1:0")
+        .env("REDIS_URL", format!("redis://127.0.0.1:{unused_port}"))
+        .env("APPDECK_REDIS_FAILURE_MODE", "closed")
+        .output()
+        .expect("the binary runs");
+
+    // Assert
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let last_line = stderr.lines().last().unwrap_or_default();
+    assert!(last_line.contains("REDIS_URL") && last_line.contains("closed"), "{stderr}");
 }

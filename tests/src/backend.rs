@@ -127,6 +127,24 @@ impl TestDatabase {
             }
         }
     }
+
+    /// Takes the lock a write to `api_tokens` needs (on SQLite, every
+    /// write's), on another connection, until `WriteLock::release`. Reads
+    /// go on.
+    pub async fn lock_token_writes(&self) -> WriteLock {
+        match self {
+            Self::Sqlite(_) => self.lock_app_writes().await,
+            Self::Postgres { schema, .. } => {
+                let mut connection = sqlx::PgConnection::connect(&self.url()).await.expect("connect to the database");
+                sqlx::query("BEGIN").execute(&mut connection).await.expect("begin");
+                sqlx::query(sqlx::AssertSqlSafe(format!("LOCK TABLE {schema}.api_tokens IN EXCLUSIVE MODE")))
+                    .execute(&mut connection)
+                    .await
+                    .expect("take the write lock");
+                WriteLock::Postgres(connection)
+            }
+        }
+    }
 }
 
 impl Drop for TestDatabase {

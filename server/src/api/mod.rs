@@ -25,7 +25,7 @@ use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::CompressionLayer,
     cors::{AllowOrigin, CorsLayer},
-    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
     trace::{DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
@@ -42,10 +42,10 @@ use crate::{
     auth,
     config::Config,
     error::{self, ApiError},
+    rate_limit::CountedRequest,
+    request_id,
     state::AppState,
 };
-
-const REQUEST_ID_HEADER: &str = "x-request-id";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -104,7 +104,9 @@ impl Modify for ResponseHeaders {
     fn modify(&self, openapi: &mut openapi::OpenApi) {
         let request_id = openapi::header::HeaderBuilder::new()
             .schema(Some(openapi::ObjectBuilder::new().schema_type(openapi::schema::Type::String)))
-            .description(Some("The request's id, echoed from the request or generated"))
+            .description(Some(
+                "The request's id: the client's when it sent one of at most 64 printable ASCII characters, otherwise generated",
+            ))
             .build();
         let has_global_security = openapi.security.as_ref().is_some_and(|security| !security.is_empty());
         for path_item in openapi.paths.paths.values_mut() {
@@ -154,16 +156,6 @@ pub fn openapi() -> openapi::OpenApi {
     document
 }
 
-/// Request ids are UUIDv7, like every other id of the API.
-#[derive(Clone, Copy)]
-struct MakeRequestUuidV7;
-
-impl MakeRequestId for MakeRequestUuidV7 {
-    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
-        uuid::Uuid::now_v7().to_string().parse().ok().map(RequestId::new)
-    }
-}
-
 /// How the HTTP layer behaves, from `Config`.
 pub struct HttpSettings {
     pub max_body_bytes: usize,
@@ -197,14 +189,14 @@ impl HttpSettings {
 /// panics, body limit, metrics.
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     let (api_router, _) = api_routes().split_for_parts();
-    let request_id_header = HeaderName::from_static(REQUEST_ID_HEADER);
+    let request_id_header = HeaderName::from_static(request_id::HEADER);
     let timeout = settings.request_timeout;
-    // The timeout sits inside `authenticate`, so a timed-out request still
-    // gets the rate-limit headers of the allowance it used, and inside
-    // `observe`, so it is counted.
+    // The timeout sits outside `authenticate`, so the database and Redis
+    // calls that authentication makes are bounded too; and inside
+    // `observe`, so a timed-out request is counted.
     let router = api_router
-        .route_layer(middleware::from_fn(move |request: Request, next: Next| enforce_timeout(timeout, request, next)))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .route_layer(middleware::from_fn(move |request: Request, next: Next| enforce_timeout(timeout, request, next)))
         .merge(operations::router())
         .merge(spec::router())
         .fallback(error::route_not_found)
@@ -222,11 +214,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request<_>| {
-                    let request_id = request
-                        .headers()
-                        .get(REQUEST_ID_HEADER)
-                        .and_then(|value| value.to_str().ok())
-                        .unwrap_or_default();
+                    let request_id = request_id::of(request.headers()).unwrap_or_default();
                     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
                     tracing::info_span!(
                         "request",
@@ -239,12 +227,13 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Millis)),
         )
         .layer(PropagateRequestIdLayer::new(request_id_header.clone()))
-        .layer(SetRequestIdLayer::new(request_id_header, MakeRequestUuidV7))
+        .layer(SetRequestIdLayer::new(request_id_header, request_id::MakeRequestUuidV7))
+        .layer(middleware::map_request(request_id::drop_unacceptable))
 }
 
 /// Counts every answer by route template and status, with its latency.
 async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let method = request.method().as_str().to_owned();
+    let method = request.method().clone();
     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
@@ -253,11 +242,21 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
 }
 
 /// Abandons a request that takes too long; dropping its future rolls back
-/// any transaction it had open, so nothing half-done is kept.
-async fn enforce_timeout(timeout: Duration, request: Request, next: Next) -> Response {
+/// any transaction it had open, so nothing half-done is kept. A request that
+/// was counted against its token's limit before it timed out still gets the
+/// `X-RateLimit-*` headers of what it used.
+async fn enforce_timeout(timeout: Duration, mut request: Request, next: Next) -> Response {
+    let counted = CountedRequest::default();
+    request.extensions_mut().insert(counted.clone());
     match tokio::time::timeout(timeout, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => ApiError::RequestTimeout.into_response(),
+        Err(_) => {
+            let mut response = ApiError::RequestTimeout.into_response();
+            if let Some(decision) = counted.decision() {
+                decision.write_headers(response.headers_mut());
+            }
+            response
+        }
     }
 }
 

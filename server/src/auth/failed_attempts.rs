@@ -1,18 +1,26 @@
 //! Slows down token guessing: a client address may fail authentication a
-//! set number of times in any rolling minute; past that it is refused (429)
-//! before its token is even looked at, whatever token it sends. Otherwise a
-//! guess that happened to be right would still get through and tell the
-//! guesser so.
+//! set number of times in any rolling minute; past that, each further
+//! failure is answered 429 instead of 401 and is not counted.
+//!
+//! The token is always looked up first. A valid token is therefore never
+//! refused because others at its address failed: behind a proxy or a NAT,
+//! one guesser would otherwise lock every client out. What the limit bounds
+//! is the guesser's cost to the server (an address over its allowance
+//! costs one indexed read per attempt, the token lookup) and what a guess
+//! teaches; a token's 190 random bits are what keep it from being guessed.
+//!
+//! Checking the allowance and counting the failure are one atomic step, so
+//! simultaneous guesses cannot all pass a check before any is counted.
 //!
 //! A GCRA limiter such as governor cannot serve here: it answers "may this
-//! one pass?" only by spending allowance, while this check has to ask
-//! before the attempt (whose outcome is not known yet) and spend only when
-//! the attempt fails.
+//! one pass?" only by spending allowance, while this limit must spend only
+//! when an attempt has failed.
 
 use std::{
     collections::{HashMap, VecDeque},
+    hash::{BuildHasher, RandomState},
     net::IpAddr,
-    sync::Mutex,
+    sync::{Arc, Mutex, Weak},
     time::{Duration, Instant},
 };
 
@@ -24,58 +32,100 @@ use crate::rate_limit::LimitStoreUnavailable;
 /// store shared by every instance (`rate_limit::redis`).
 #[async_trait]
 pub trait FailedAuthLimit: Send + Sync {
-    /// `Some(wait)` while `address` has used up its allowance.
-    async fn check(&self, address: IpAddr) -> Result<Option<Duration>, LimitStoreUnavailable>;
-    /// Counts a failed authentication from `address`.
-    async fn record_failure(&self, address: IpAddr);
+    /// In one atomic step: counts a failed authentication of `address` when
+    /// it is within its allowance (`None`: answer 401), or else reports how
+    /// long until it is (`Some(wait)`: answer 429; nothing is counted).
+    async fn count_failure(&self, address: IpAddr) -> Result<Option<Duration>, LimitStoreUnavailable>;
 }
 
 pub const WINDOW: Duration = Duration::from_secs(60);
-/// Addresses tracked before the idle ones are forgotten in one sweep.
-const TRACKED_ADDRESSES_BEFORE_SWEEP: usize = 10_000;
+/// Independent locks, so that failures from different addresses rarely wait on each other.
+const SHARDS: usize = 16;
+/// The most addresses tracked at once. When a shard is full, a failure from
+/// an address it does not hold is answered 429 until a sweep frees room:
+/// memory stays bounded, and valid tokens are not affected.
+const TRACKED_ADDRESSES: usize = 100_000;
+/// How often addresses whose failures have all left the window are forgotten.
+const SWEEP_EVERY: Duration = Duration::from_secs(10);
+
+/// Failures of each address within the last `WINDOW`, oldest first.
+type Shard = HashMap<IpAddr, VecDeque<Instant>>;
 
 pub struct FailedAuthLimiter {
     allowance: usize,
-    /// The times of each address's failures within the last `WINDOW`, oldest first.
-    failures: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+    shards: [Mutex<Shard>; SHARDS],
+    hasher: RandomState,
 }
 
 impl FailedAuthLimiter {
-    /// Allows `failures_per_minute` failed authentications per address in any rolling minute.
+    /// Allows `failures_per_minute` failed authentications per address in any
+    /// rolling minute. Not swept: see `start`.
     pub fn new(failures_per_minute: u32) -> Self {
-        Self { allowance: failures_per_minute.max(1) as usize, failures: Mutex::default() }
+        Self {
+            allowance: failures_per_minute.max(1) as usize,
+            shards: std::array::from_fn(|_| Mutex::default()),
+            hasher: RandomState::new(),
+        }
+    }
+
+    /// A limiter swept every `SWEEP_EVERY` by a background task, which ends
+    /// when the limiter is dropped.
+    pub fn start(failures_per_minute: u32) -> Arc<Self> {
+        let limiter = Arc::new(Self::new(failures_per_minute));
+        let weak: Weak<Self> = Arc::downgrade(&limiter);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(SWEEP_EVERY);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                let Some(limiter) = weak.upgrade() else { return };
+                limiter.sweep(Instant::now());
+            }
+        });
+        limiter
+    }
+
+    fn shard(&self, address: IpAddr) -> &Mutex<Shard> {
+        let index = (self.hasher.hash_one(address) % SHARDS as u64) as usize;
+        &self.shards[index]
+    }
+
+    fn count_failure_at(&self, address: IpAddr, now: Instant) -> Option<Duration> {
+        let mut shard = self.shard(address).lock().expect("a failure shard is never poisoned");
+        if !shard.contains_key(&address) && shard.len() >= TRACKED_ADDRESSES / SHARDS {
+            return Some(SWEEP_EVERY);
+        }
+        let times = shard.entry(address).or_default();
+        forget_old(times, now);
+        if times.len() >= self.allowance {
+            let oldest = *times.front().expect("a full allowance has a first failure");
+            return Some((oldest + WINDOW).saturating_duration_since(now).max(Duration::from_millis(1)));
+        }
+        times.push_back(now);
+        None
+    }
+
+    /// Forgets addresses with no failure left in the window, one shard at a time.
+    fn sweep(&self, now: Instant) {
+        for shard in &self.shards {
+            shard.lock().expect("a failure shard is never poisoned").retain(|_, times| {
+                forget_old(times, now);
+                !times.is_empty()
+            });
+        }
+    }
+
+    #[cfg(test)]
+    fn tracked_addresses(&self) -> usize {
+        self.shards.iter().map(|shard| shard.lock().expect("a failure shard is never poisoned").len()).sum()
     }
 }
 
 #[async_trait]
 impl FailedAuthLimit for FailedAuthLimiter {
-    async fn check(&self, address: IpAddr) -> Result<Option<Duration>, LimitStoreUnavailable> {
-        let now = Instant::now();
-        let mut failures = self.failures.lock().expect("the failure map is never poisoned");
-        let Some(times) = failures.get_mut(&address) else { return Ok(None) };
-        forget_old(times, now);
-        if times.len() >= self.allowance {
-            let oldest = *times.front().expect("a full allowance has a first failure");
-            return Ok(Some((oldest + WINDOW).saturating_duration_since(now)));
-        }
-        if times.is_empty() {
-            failures.remove(&address);
-        }
-        Ok(None)
-    }
-
-    async fn record_failure(&self, address: IpAddr) {
-        let now = Instant::now();
-        let mut failures = self.failures.lock().expect("the failure map is never poisoned");
-        let times = failures.entry(address).or_default();
-        forget_old(times, now);
-        times.push_back(now);
-        if failures.len() > TRACKED_ADDRESSES_BEFORE_SWEEP {
-            failures.retain(|_, times| {
-                forget_old(times, now);
-                !times.is_empty()
-            });
-        }
+    async fn count_failure(&self, address: IpAddr) -> Result<Option<Duration>, LimitStoreUnavailable> {
+        Ok(self.count_failure_at(address, Instant::now()))
     }
 }
 
@@ -87,6 +137,8 @@ fn forget_old(times: &mut VecDeque<Instant>, now: Instant) {
 
 #[cfg(test)]
 mod tests {
+    use std::net::Ipv4Addr;
+
     use super::*;
 
     #[tokio::test]
@@ -95,18 +147,48 @@ mod tests {
         let guesser: IpAddr = "192.0.2.1".parse().unwrap();
         let bystander: IpAddr = "192.0.2.2".parse().unwrap();
         for attempt in 1..=3 {
-            assert_eq!(limiter.check(guesser).await, Ok(None), "attempt {attempt} is within the allowance");
-            limiter.record_failure(guesser).await;
+            assert_eq!(limiter.count_failure(guesser).await, Ok(None), "failure {attempt} is within the allowance");
         }
-        let wait = limiter.check(guesser).await.unwrap().expect("the fourth attempt is refused before it is checked");
+        let wait = limiter.count_failure(guesser).await.unwrap().expect("the fourth failure is refused");
         assert!(wait > Duration::ZERO && wait <= WINDOW, "{wait:?}");
-        assert_eq!(limiter.check(bystander).await, Ok(None));
+        assert_eq!(limiter.count_failure(bystander).await, Ok(None));
     }
 
     #[test]
-    fn failures_older_than_the_window_are_forgotten() {
-        let mut times = VecDeque::from([Instant::now()]);
-        forget_old(&mut times, Instant::now() + WINDOW);
-        assert!(times.is_empty());
+    fn failures_leave_the_window_and_the_sweep_forgets_their_address() {
+        let limiter = FailedAuthLimiter::new(1);
+        let address: IpAddr = "192.0.2.1".parse().unwrap();
+        let start = Instant::now();
+        assert_eq!(limiter.count_failure_at(address, start), None);
+        assert!(limiter.count_failure_at(address, start + WINDOW / 2).is_some(), "refused within the window");
+        limiter.sweep(start + WINDOW / 2);
+        assert_eq!(limiter.tracked_addresses(), 1, "a failure in the window is kept");
+        limiter.sweep(start + WINDOW);
+        assert_eq!(limiter.tracked_addresses(), 0);
+        assert_eq!(limiter.count_failure_at(address, start + WINDOW), None, "allowed again after the window");
+    }
+
+    #[test]
+    fn a_full_table_refuses_new_addresses_until_swept() {
+        let limiter = FailedAuthLimiter::new(5);
+        let start = Instant::now();
+        let mut refused = 0;
+        for index in 0..(TRACKED_ADDRESSES + SHARDS * 10) as u32 {
+            let address = IpAddr::V4(Ipv4Addr::from_bits(index));
+            refused += usize::from(limiter.count_failure_at(address, start).is_some());
+        }
+        assert!(limiter.tracked_addresses() <= TRACKED_ADDRESSES);
+        assert!(refused >= SHARDS * 10, "the addresses past the bound are refused: {refused}");
+        limiter.sweep(start + WINDOW);
+        assert_eq!(limiter.tracked_addresses(), 0);
+        assert_eq!(limiter.count_failure_at(IpAddr::V4(Ipv4Addr::BROADCAST), start + WINDOW), None);
+    }
+
+    #[tokio::test]
+    async fn the_background_sweep_ends_with_the_limiter() {
+        let limiter = FailedAuthLimiter::start(3);
+        let weak = Arc::downgrade(&limiter);
+        drop(limiter);
+        assert!(weak.upgrade().is_none(), "the sweeping task does not keep the limiter alive");
     }
 }

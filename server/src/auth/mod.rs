@@ -3,9 +3,11 @@
 //! extractors handlers declare (`Caller`, `Authorized<P>` for a role,
 //! `AuditContext` for writes); and the role matrix.
 
+mod client_address;
 mod failed_attempts;
 mod token_format;
 
+pub use client_address::{ClientAddressing, ForwardedHeader, TrustedNetwork, TrustedProxies, counted_as};
 pub use failed_attempts::{FailedAuthLimit, FailedAuthLimiter, WINDOW as FAILED_AUTH_WINDOW};
 pub use token_format::{IssuedToken, TOKEN_PREFIX, hash_token, is_well_formed, issue_token};
 
@@ -30,12 +32,9 @@ use crate::{
     },
     error::ApiError,
     metrics::RateLimitReason,
-    rate_limit::LimitStoreUnavailable,
+    rate_limit::{CountedRequest, LimitStoreUnavailable},
     state::AppState,
 };
-
-/// The longest `X-Request-Id` an audit event keeps.
-const MAX_RECORDED_REQUEST_ID_CHARS: usize = 200;
 
 /// `last_used_at` is refreshed at most this often, so reads stay reads.
 const LAST_USED_RESOLUTION: TimeDelta = TimeDelta::minutes(1);
@@ -86,13 +85,9 @@ impl<S: Send + Sync> FromRequestParts<S> for AuditContext {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let caller = Caller::from_request_parts(parts, state).await?;
-        // The id is the client's when it sent one: keep a bounded prefix, so
-        // a client cannot make its events arbitrarily large.
-        let request_id = parts
-            .headers
-            .get("x-request-id")
-            .and_then(|value| value.to_str().ok())
-            .map(|id| id.chars().take(MAX_RECORDED_REQUEST_ID_CHARS).collect());
+        // By the rule the response and the logs follow, so the event holds
+        // the very id the client was answered with.
+        let request_id = crate::request_id::of(&parts.headers).map(str::to_owned);
         Ok(AuditContext { actor: Some(TokenActor { id: caller.token.id, label: caller.token.label }), request_id })
     }
 }
@@ -101,7 +96,8 @@ impl<S: Send + Sync> FromRequestParts<S> for AuditContext {
 /// against the token's hourly limit, and writes the `X-RateLimit-*`
 /// headers on whatever the handler answers.
 pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let address = client_address(request.extensions());
+    let address =
+        counted_as(state.client_addressing.client_address(peer_address(request.extensions()), request.headers()));
     let caller = match identify(request.headers(), address, &state).await {
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
@@ -111,6 +107,9 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
         Ok(decision) => decision,
         Err(LimitStoreUnavailable) => return ApiError::LimitStoreUnavailable.into_response(),
     };
+    if let Some(counted) = request.extensions().get::<CountedRequest>() {
+        counted.record(decision);
+    }
     let mut response = if decision.allowed {
         request.extensions_mut().insert(caller);
         next.run(request).await
@@ -122,29 +121,31 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
     response
 }
 
-/// Who is calling: refuses an address that failed too often (429), a
-/// missing, malformed, unknown, revoked or expired token (401) and a
-/// disabled one (403).
+/// Who is calling: refuses a missing, malformed, unknown, revoked or
+/// expired token (401) and a disabled one (403). A failure past the
+/// allowance of the client's `address` is answered 429 instead of 401.
 async fn identify(headers: &HeaderMap, address: IpAddr, state: &AppState) -> Result<Caller, ApiError> {
-    let refused_for =
-        state.failed_auth.check(address).await.map_err(|LimitStoreUnavailable| ApiError::LimitStoreUnavailable)?;
-    if let Some(wait) = refused_for {
-        state.metrics.count_rate_limited(RateLimitReason::FailedAuthentication);
-        return Err(ApiError::TooManyFailedAuthentications(wait));
-    }
     let presented = presented_token(headers).ok_or(ApiError::Unauthorized(
         "An API token is required: send X-API-Key, Authorization: Token or Authorization: Bearer",
     ))?;
     let result = look_up(presented, state).await;
     if matches!(result, Err(ApiError::Unauthorized(_))) {
-        state.failed_auth.record_failure(address).await;
+        let refused_for = state
+            .failed_auth
+            .count_failure(address)
+            .await
+            .map_err(|LimitStoreUnavailable| ApiError::LimitStoreUnavailable)?;
+        if let Some(wait) = refused_for {
+            state.metrics.count_rate_limited(RateLimitReason::FailedAuthentication);
+            return Err(ApiError::TooManyFailedAuthentications(wait));
+        }
     }
     result
 }
 
-/// The peer's address; unknown (and so shared) when the server runs without
-/// connection info, as in router tests.
-fn client_address(extensions: &Extensions) -> IpAddr {
+/// The TCP peer's address; unknown (and so shared) when the server runs
+/// without connection info, as in router tests.
+fn peer_address(extensions: &Extensions) -> IpAddr {
     extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |ConnectInfo(address)| address.ip())

@@ -66,6 +66,21 @@ impl RateLimitDecision {
     }
 }
 
+/// Where `auth::authenticate` leaves a request's rate-limit decision for
+/// the request timeout, a layer outside it that may answer in its place.
+#[derive(Debug, Clone, Default)]
+pub struct CountedRequest(Arc<std::sync::OnceLock<RateLimitDecision>>);
+
+impl CountedRequest {
+    pub fn record(&self, decision: RateLimitDecision) {
+        self.0.set(decision).ok();
+    }
+
+    pub fn decision(&self) -> Option<RateLimitDecision> {
+        self.0.get().copied()
+    }
+}
+
 pub mod redis;
 
 /// A shared limit store that did not answer, in fail-closed mode.

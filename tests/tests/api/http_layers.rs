@@ -2,6 +2,8 @@
 //! origins are configured), `/metrics`, the request timeout, and the
 //! `X-Request-Id` echo.
 
+use std::collections::HashSet;
+
 use appdeck_server::domain::token::TokenRole;
 use appdeck_tests::{TestApp, backend::WriteLock, header_number, header_text, read_error, spawn_app, spawn_app_with};
 use reqwest::{Method, StatusCode};
@@ -340,6 +342,27 @@ async fn write_that_outlasts_the_request_timeout_returns_503_request_timeout_and
 }
 
 #[tokio::test]
+async fn authentication_waiting_on_the_database_is_abandoned_at_the_request_timeout() {
+    // Arrange: a token never used, so authenticating it records its first
+    // use (a write), while another connection holds the write lock.
+    let app = spawn_app_with(|config| config.request_timeout_secs = 1).await;
+    let never_used = app.token_with_role(TokenRole::Developer).await;
+    let lock = app.database.lock_token_writes().await;
+
+    // Act
+    let started = std::time::Instant::now();
+    let response = app.http.get(app.url("/v1/me")).header("x-api-key", &never_used).send().await.unwrap();
+    let waited = started.elapsed();
+    let reply = read_error(response).await;
+    lock.release().await;
+
+    // Assert
+    assert_eq!((reply.status, reply.code.as_str()), (StatusCode::SERVICE_UNAVAILABLE, "request_timeout"), "{reply:?}");
+    assert!(waited < std::time::Duration::from_secs(3), "answered after {waited:?}, not at the 1 s timeout");
+    app.client_with_token(&never_used).get_current_token().await.expect("the token works once the lock is gone");
+}
+
+#[tokio::test]
 async fn request_timeout_answer_carries_the_rate_limit_headers_of_the_request_it_counted() {
     // Arrange
     // 20 an hour refills one request every 3 minutes: none comes back during the test.
@@ -403,4 +426,57 @@ async fn request_id_sent_by_the_client_is_echoed_on_success_401_404_and_429() {
         assert_eq!(response.status(), expected_status, "{case}");
         assert_eq!(header_text(&response, "x-request-id"), request_id, "{case}");
     }
+}
+
+#[tokio::test]
+async fn request_ids_longer_than_64_or_not_printable_ascii_are_replaced() {
+    // Arrange
+    let app = spawn_app().await;
+    let longest_kept = "k".repeat(64);
+    let cases: [(&str, Vec<u8>, bool); 5] = [
+        ("64 characters", longest_kept.clone().into_bytes(), true),
+        ("printable with a space", b"retry 2/3 (cli)".to_vec(), true),
+        ("65 characters", "k".repeat(65).into_bytes(), false),
+        ("500 KB", "k".repeat(500_000).into_bytes(), false),
+        ("not ASCII", "caf\u{e9}".as_bytes().to_vec(), false),
+    ];
+
+    for (case, sent, kept) in cases {
+        // Act
+        let sent = reqwest::header::HeaderValue::from_bytes(&sent).expect("a header value");
+        let response = app.admin_request(Method::GET, "/v1/me").header("x-request-id", sent.clone()).send().await;
+
+        // Assert
+        let response = response.expect("the request is sent");
+        let answered = header_text(&response, "x-request-id");
+        if kept {
+            assert_eq!(answered.as_bytes(), sent.as_bytes(), "{case}");
+        } else {
+            assert!(Uuid::parse_str(&answered).is_ok(), "{case}: a new id is generated, not `{answered:.80}`");
+        }
+        assert!(response.status().is_success() || case == "500 KB", "{case}: {}", response.status());
+    }
+}
+
+#[tokio::test]
+async fn metrics_count_unknown_methods_as_other() {
+    // Arrange: 200 made-up methods, sent without a token.
+    let app = spawn_app().await;
+    for index in 0..200 {
+        let method = Method::from_bytes(format!("X{}{index}", Uuid::now_v7().simple()).as_bytes()).unwrap();
+        let _ = app.http.request(method, app.url("/v1/apps")).send().await.expect("the request is sent");
+    }
+
+    // Act
+    let text = scrape_metrics(&app).await;
+
+    // Assert
+    let methods: HashSet<&str> = text
+        .lines()
+        .filter(|line| line.starts_with("appdeck_http_requests_total{"))
+        .filter_map(|line| line.split("method=\"").nth(1)?.split('"').next())
+        .collect();
+    assert!(methods.iter().all(|method| ["GET", "other"].contains(method)), "{methods:?}");
+    let other = metric_sum(&text, "appdeck_http_requests_total", &[("method", "other")]);
+    assert_eq!(other, Some(200.0), "{text}");
 }

@@ -2,10 +2,11 @@
 //! unreachable: `APPDECK_REDIS_FAILURE_MODE` decides between letting
 //! requests through (open) and refusing them with 503 (closed); either way
 //! the failure is counted in `/metrics`. Redis is cut off through a proxy,
-//! so these need Redis; `cargo xtask test` runs them.
+//! so most of these need Redis; `cargo xtask test` runs them. In `open`
+//! mode the server also starts while Redis is down, and connects later.
 
 use appdeck_server::rate_limit::redis::FailureMode;
-use appdeck_tests::{TestApp, backend, expect_error, proxy::TcpProxy, spawn_app_with};
+use appdeck_tests::{TestApp, backend, expect_error, header_number, proxy::TcpProxy, spawn_app_with};
 use reqwest::StatusCode;
 
 async fn spawn_app_behind_a_redis_proxy(failure_mode: FailureMode) -> (TestApp, std::sync::Arc<TcpProxy>) {
@@ -73,4 +74,63 @@ async fn with_redis_unreachable_fail_closed_answers_503_then_recovers() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(recovered, "the limits work again without a restart once Redis is back");
+}
+
+/// A local port nothing listens on.
+fn unused_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn with_redis_down_at_startup_fail_open_starts_and_serves() {
+    // Arrange
+    let redis_url = format!("redis://127.0.0.1:{}", unused_port());
+
+    // Act
+    let app = spawn_app_with(|config| {
+        config.redis_url = Some(redis_url);
+        config.redis_failure_mode = FailureMode::Open;
+    })
+    .await;
+
+    // Assert
+    let me = app.client.get_current_token().await.expect("requests pass, unlimited, while Redis is down");
+    assert_eq!(me.status(), StatusCode::OK);
+    assert!(limit_store_errors(&app).await >= 1.0, "the missing Redis is counted");
+}
+
+#[tokio::test]
+#[ignore = "needs Redis (TEST_REDIS_URL): cargo xtask test runs it"]
+async fn with_redis_down_at_startup_fail_open_connects_in_the_background_once_it_is_up() {
+    // Arrange: Redis is unreachable when the server starts.
+    let redis_url = std::env::var("TEST_REDIS_URL").expect("this test needs TEST_REDIS_URL (Redis)");
+    let proxy = TcpProxy::start(backend::server_address_or(&redis_url, 6379)).await;
+    proxy.cut().await;
+    let proxied_url = backend::reroute(&redis_url, proxy.address);
+    let app = spawn_app_with(|config| {
+        config.redis_url = Some(proxied_url);
+        config.redis_failure_mode = FailureMode::Open;
+        config.rate_limit_per_hour = 100;
+    })
+    .await;
+    let remaining = |response: &reqwest::Response| header_number(response.headers(), "x-ratelimit-remaining");
+    let while_down = app.admin_request(reqwest::Method::GET, "/v1/me").send().await.unwrap();
+    assert_eq!(while_down.status(), StatusCode::OK);
+    assert_eq!(remaining(&while_down), Some(100), "nothing is counted while Redis is down");
+
+    // Act
+    proxy.restore().await;
+
+    // Assert: the background connection is made; requests are counted again.
+    let mut counted = false;
+    for _ in 0..150 {
+        let response = app.admin_request(reqwest::Method::GET, "/v1/me").send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        if remaining(&response).is_some_and(|remaining| remaining < 100) {
+            counted = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(counted, "the server connected to Redis without a restart");
 }

@@ -7,6 +7,8 @@ mod apps_rotate_delete;
 mod apps_update;
 mod audit;
 mod auth;
+mod client_address;
+mod connections;
 mod errors;
 mod faults;
 mod hostile_input;

@@ -7,10 +7,10 @@
 //! with wrk from a separate process; then grow a second organization to each
 //! scaling size and measure a first and a deep list page; print the tables.
 
-mod build;
+pub mod build;
 mod database;
-mod http;
-mod process;
+pub mod http;
+pub mod process;
 mod report;
 mod scenarios;
 mod seed;

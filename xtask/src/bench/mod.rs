@@ -85,9 +85,8 @@ pub fn run(options: Options) -> Result<(), String> {
         // limit (1,000 by default) would answer most of them 429. The server
         // holds the limit as a u32, so this is about the most it can take.
         ("APPDECK_RATE_LIMIT_PER_HOUR", "4000000000".into()),
-        // Warnings and errors only: at the default `info` every request writes
-        // a log line, which would measure the log more than the API.
-        ("RUST_LOG", "warn".into()),
+        // No `RUST_LOG`: the server logs at its default level, one line per
+        // request, as users run it; the log goes to a file.
     ];
     let token = create_organization(&binaries.server, &environment, "Acme Mobile")?;
     let mut server = process::start_server(&binaries.server, &environment, &binaries.bench_dir.join("server.log"))?;

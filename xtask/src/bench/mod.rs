@@ -9,6 +9,7 @@
 
 pub mod build;
 mod database;
+mod durability;
 pub mod http;
 pub mod process;
 mod report;
@@ -98,11 +99,19 @@ pub fn run(options: Options) -> Result<(), String> {
     let measured = (|| {
         let organization = scenarios::seed_organization(&context, &database, &token, plan.organization_apps)?;
         let rows = scenarios::main_table(&context, &binaries.ceiling, &token, &organization)?;
+        let mut durability = durability::settings(&database)?;
+        if options.backend == Backend::Sqlite {
+            let request = scenarios::create_request(&token);
+            match durability::flushes_per_create(&server, &request, &binaries.bench_dir) {
+                Some(flushes) => durability.push_str(&format!("; {flushes}")),
+                None => durability.push_str("; flushes not counted (strace is not installed or cannot attach)"),
+            }
+        }
         let scaling_token = create_organization(&binaries.server, &environment, "Scaling Co")?;
         let scaling = scenarios::scaling(&context, &database, &scaling_token, plan.scaling_sizes)?;
-        Ok::<_, String>((rows, scaling))
+        Ok::<_, String>((rows, durability, scaling))
     })();
-    let (rows, scaling) = measured.map_err(|error| server.process.explain(error))?;
+    let (rows, durability, scaling) = measured.map_err(|error| server.process.explain(error))?;
     let (_, high_water_rss_kib) = server.process.memory_kib()?;
 
     let report = Report {
@@ -117,6 +126,7 @@ pub fn run(options: Options) -> Result<(), String> {
         ),
         machine: machine(),
         rows,
+        durability,
         scaling,
         idle_rss_kib,
         high_water_rss_kib,

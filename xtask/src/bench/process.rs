@@ -146,10 +146,12 @@ pub fn start_server_at(
     }
 }
 
-/// Starts the ceiling serving `body_file`; it prints its address on stdout.
-pub fn start_ceiling(binary: &Path, body_file: &Path) -> Result<(Process, SocketAddr), String> {
+/// Starts the ceiling serving the app's and the list page's bodies; it
+/// prints its address on stdout.
+pub fn start_ceiling(binary: &Path, app_file: &Path, list_file: &Path) -> Result<(Process, SocketAddr), String> {
     let mut child = Command::new(binary)
-        .arg(body_file)
+        .arg(app_file)
+        .arg(list_file)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()

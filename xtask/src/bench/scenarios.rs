@@ -30,6 +30,11 @@ pub struct Organization {
 /// domains and a webhook, so reads and writes carry a realistic body.
 const APP_BODY: &str = r#"{"name": "Storefront", "description": "Checkout and loyalty app for the retail stores", "environment": "production", "website_url": "https://shop.example.com", "app_store_url": "https://apps.apple.com/app/id1234567890", "authorized_domains": ["shop.example.com", "www.example.com"], "data_retention_days": 365, "timezone": "Europe/Paris", "features": {"push": true, "analytics": true}, "webhook_enabled": true, "webhook_url": "https://hooks.example.com/appdeck", "context_info": "Owned by the retail team"}"#;
 
+/// `POST /v1/apps` with the realistic body.
+pub fn create_request(token: &str) -> Request<'_> {
+    Request { method: "POST", path: "/v1/apps", token: Some(token), body: Some(APP_BODY) }
+}
+
 const PATCH_BODY: &str =
     r#"{"description": "Checkout and loyalty app, updated by the benchmark", "features": {"audiences": true}}"#;
 
@@ -52,61 +57,86 @@ pub fn main_table(
     organization: &Organization,
 ) -> Result<Vec<Row>, String> {
     let app_path = format!("/v1/apps/{}", organization.app_id);
-    // The ceiling serves exactly the bytes appdeck answers for this app.
-    let app_body = http::send(context.server.address, "GET", &app_path, Some(token), None)?;
-    if app_body.status != 200 {
-        return Err(format!("GET {app_path}: HTTP {}: {}", app_body.status, app_body.body));
-    }
-    let body_file = context.bench_dir.join("app.json");
-    std::fs::write(&body_file, &app_body.body)
-        .map_err(|error| format!("cannot write {}: {error}", body_file.display()))?;
-    let (ceiling, ceiling_address) = process::start_ceiling(ceiling_binary, &body_file)?;
+    // The ceiling serves exactly the bytes appdeck answers for this app and
+    // for the first list page.
+    let app_file = capture(context, &app_path, token, "app.json")?;
+    let list_file = capture(context, LIST_PATH, token, "list.json")?;
+    let (ceiling, ceiling_address) = process::start_ceiling(ceiling_binary, &app_file, &list_file)?;
 
     let (address, pid) = (context.server.address, context.server.process.pid());
+    let get = |path| Request { method: "GET", path, token: Some(token), body: None };
     let scenarios = [
-        (
-            "ceiling: bare axum, same JSON from memory",
-            ceiling_address,
-            ceiling.pid(),
-            Request { method: "GET", path: &app_path, token: None, body: None },
-        ),
-        ("GET /v1/apps/{id}", address, pid, Request { method: "GET", path: &app_path, token: Some(token), body: None }),
-        (
-            "GET /v1/apps?limit=50",
+        Scenario {
+            name: "ceiling: bare axum, the app's JSON from memory",
+            ceiling: None,
+            address: ceiling_address,
+            pid: ceiling.pid(),
+            request: Request { method: "GET", path: &app_path, token: None, body: None },
+        },
+        Scenario {
+            name: "ceiling: bare axum, the list page's JSON from memory",
+            ceiling: None,
+            address: ceiling_address,
+            pid: ceiling.pid(),
+            request: Request { method: "GET", path: LIST_PATH, token: None, body: None },
+        },
+        Scenario { name: "GET /v1/apps/{id}", ceiling: Some(0), address, pid, request: get(&app_path) },
+        Scenario { name: "GET /v1/apps?limit=50", ceiling: Some(1), address, pid, request: get(LIST_PATH) },
+        Scenario {
+            name: "POST /v1/apps",
+            ceiling: Some(0),
             address,
             pid,
-            Request { method: "GET", path: "/v1/apps?limit=50", token: Some(token), body: None },
-        ),
-        (
-            "POST /v1/apps",
+            request: create_request(token),
+        },
+        Scenario {
+            name: "PATCH /v1/apps/{id}",
+            ceiling: Some(0),
             address,
             pid,
-            Request { method: "POST", path: "/v1/apps", token: Some(token), body: Some(APP_BODY) },
-        ),
-        (
-            "PATCH /v1/apps/{id}",
-            address,
-            pid,
-            Request { method: "PATCH", path: &app_path, token: Some(token), body: Some(PATCH_BODY) },
-        ),
+            request: Request { method: "PATCH", path: &app_path, token: Some(token), body: Some(PATCH_BODY) },
+        },
     ];
     // Round after round of every scenario, the ceiling included, so a slow
     // spell of the shared machine falls on all of them alike.
     let mut runs: Vec<(Vec<Summary>, u64)> = scenarios.iter().map(|_| (Vec::new(), 0)).collect();
     for round in 1..=context.rounds {
-        for ((name, address, pid, request), (summaries, peak_rss_kib)) in scenarios.iter().zip(&mut runs) {
-            eprintln!("bench: {name} (round {round} of {})", context.rounds);
-            let (summary, rss_kib) = measure(context, *address, *pid, request)?;
+        for (scenario, (summaries, peak_rss_kib)) in scenarios.iter().zip(&mut runs) {
+            eprintln!("bench: {} (round {round} of {})", scenario.name, context.rounds);
+            let (summary, rss_kib) = measure(context, scenario.address, scenario.pid, &scenario.request)?;
             summaries.push(summary);
             *peak_rss_kib = (*peak_rss_kib).max(rss_kib);
         }
     }
     drop(ceiling);
-    let rows = scenarios.iter().zip(runs).map(|((name, ..), (summaries, peak_rss_kib))| {
+    let rows = scenarios.iter().zip(runs).map(|(scenario, (summaries, peak_rss_kib))| {
         let (summary, spread) = wrk::median(summaries);
-        Row { scenario: (*name).to_owned(), summary, spread, peak_rss_kib }
+        Row { scenario: scenario.name.to_owned(), ceiling: scenario.ceiling, summary, spread, peak_rss_kib }
     });
     Ok(rows.collect())
+}
+
+const LIST_PATH: &str = "/v1/apps?limit=50";
+
+/// One scenario of the main table: what is sent, to which process.
+struct Scenario<'a> {
+    name: &'static str,
+    /// The index of the ceiling scenario serving the same bytes.
+    ceiling: Option<usize>,
+    address: SocketAddr,
+    pid: u32,
+    request: Request<'a>,
+}
+
+/// Writes appdeck's answer to `GET path` to `<bench>/file_name`, for the ceiling.
+fn capture(context: &Context, path: &str, token: &str, file_name: &str) -> Result<std::path::PathBuf, String> {
+    let response = http::send(context.server.address, "GET", path, Some(token), None)?;
+    if response.status != 200 {
+        return Err(format!("GET {path}: HTTP {}: {}", response.status, response.body));
+    }
+    let file = context.bench_dir.join(file_name);
+    std::fs::write(&file, &response.body).map_err(|error| format!("cannot write {}: {error}", file.display()))?;
+    Ok(file)
 }
 
 /// The first page and a deep page (90 % into the list) of a second

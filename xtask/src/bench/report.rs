@@ -11,6 +11,8 @@ use super::{
 /// One scenario of the main table: its median run (see `wrk::median`).
 pub struct Row {
     pub scenario: String,
+    /// `old` or `new` in a `--compare` run.
+    pub side: Option<&'static str>,
     /// The index of the ceiling row this one is measured against (the one
     /// serving the same bytes); `None` for a ceiling itself.
     pub ceiling: Option<usize>,
@@ -66,9 +68,10 @@ impl Report {
         out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for row in &self.rows {
             let summary = &row.summary;
+            let side = row.side.map(|side| format!(" ({side})")).unwrap_or_default();
             let _ = writeln!(
                 out,
-                "| {} | {:.0} | {} | {:.2} | {} | {} | {} | {} |",
+                "| {}{side} | {:.0} | {} | {:.2} | {} | {} | {} | {} |",
                 row.scenario,
                 summary.requests_per_second,
                 range(row.spread),
@@ -80,6 +83,10 @@ impl Report {
             );
         }
         let _ = writeln!(out, "\nWrites (POST, PATCH) are acknowledged with {}.", self.durability);
+        out.push_str(&self.comparison());
+        if self.scaling.is_empty() {
+            return out;
+        }
         out.push_str("\n### Scaling: `GET /v1/apps?limit=50`, the first page and a deep one (90 % into the list)\n\n");
         out.push_str("| page | apps | req/s | runs' req/s | p50 | p99 | errors | time per request ÷ smallest |\n");
         out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -116,6 +123,35 @@ impl Report {
         out
     }
 
+    /// Old and new side by side, for a `--compare` run; empty otherwise.
+    fn comparison(&self) -> String {
+        let mut out = String::new();
+        let pairs = self.rows.iter().filter(|row| row.side == Some("new")).filter_map(|new| {
+            let old = self.rows.iter().find(|old| old.side == Some("old") && old.scenario == new.scenario)?;
+            Some((old, new))
+        });
+        for (index, (old, new)) in pairs.enumerate() {
+            if index == 0 {
+                out.push_str("\n### Old and new, measured in alternating rounds\n\n");
+                out.push_str("| scenario | old req/s | new req/s | new ÷ old | old × ceiling | new × ceiling | old p99 | new p99 |\n");
+                out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+            }
+            let _ = writeln!(
+                out,
+                "| {} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} |",
+                new.scenario,
+                old.summary.requests_per_second,
+                new.summary.requests_per_second,
+                new.summary.requests_per_second / old.summary.requests_per_second.max(f64::MIN_POSITIVE),
+                self.ratio(old),
+                self.ratio(new),
+                micros(old.summary.p99_us),
+                micros(new.summary.p99_us),
+            );
+        }
+        out
+    }
+
     /// Throughput over that of the row's own ceiling (1.0 for a ceiling).
     fn ratio(&self, row: &Row) -> f64 {
         let ceiling = row.ceiling.and_then(|index| self.rows.get(index));
@@ -132,7 +168,9 @@ impl Report {
     fn targets(&self) -> Vec<Target> {
         let judge = |met: bool| if self.quick { None } else { Some(met) };
         let ratio = |scenario: &str| {
-            self.rows.iter().find(|row| row.scenario.starts_with(scenario)).map(|row| self.ratio(row))
+            // In a comparison the targets are the new build's.
+            let mut measured = self.rows.iter().filter(|row| row.side != Some("old"));
+            measured.find(|row| row.scenario.starts_with(scenario)).map(|row| self.ratio(row))
         };
         let mut targets = Vec::new();
         let get_minimum = match self.backend {
@@ -160,7 +198,8 @@ impl Report {
                 met: if self.backend == Backend::Sqlite { judge(post >= 0.1) } else { None },
             });
         }
-        if let Some(row) = self.rows.iter().find(|row| row.scenario.starts_with("GET /v1/apps/{id}"))
+        if let Some(row) =
+            self.rows.iter().find(|row| row.side != Some("old") && row.scenario.starts_with("GET /v1/apps/{id}"))
             && let Some(ceiling) = row.ceiling.and_then(|index| self.rows.get(index))
         {
             let times = row.summary.p99_us as f64 / ceiling.summary.p99_us.max(1) as f64;

@@ -27,11 +27,13 @@ usage: cargo xtask <command>
                   changes not acknowledged in spec-history/acknowledged-breaking-changes.yaml
   spec release    record openapi.yaml as released under its info.version
 
-  bench [--backend sqlite|postgres] [--quick]
+  bench [--backend sqlite|postgres] [--quick] [--compare REV]
                   build in release, load the server with wrk and print requests/s,
-                  p50/p99, errors and RSS beside a bare-axum ceiling, plus list
-                  scaling to 1M apps (--quick: a short harness check, no timing
-                  judged); see BENCHMARKS.md
+                  p50/p99, errors and RSS beside a bare-axum ceiling serving the
+                  same bytes, plus list scaling to 1M apps (--quick: a short
+                  harness check, no timing judged; --compare REV: also the server
+                  built from git revision REV, in alternating rounds, no scaling);
+                  see BENCHMARKS.md
 
   soak [--backend sqlite|postgres] [--minutes N]
                   the release server under a mixed load for N minutes (default 10),

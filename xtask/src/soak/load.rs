@@ -35,16 +35,27 @@ impl Recorder {
     /// the body as JSON (when it is JSON).
     pub async fn send(&self, source: Source, request: RequestBuilder) -> (Outcome, Option<Value>) {
         let started = self.since_start();
-        let (outcome, body) = match request.send().await {
+        let (outcome, body, retry_after) = match request.send().await {
             Ok(response) => {
                 let status = response.status().as_u16();
+                let retry_after = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|value| value.to_str().ok()?.parse().ok())
+                    .map(Duration::from_secs);
                 let body = response.bytes().await.ok().and_then(|bytes| serde_json::from_slice(&bytes).ok());
-                (Outcome::Status(status), body)
+                (Outcome::Status(status), body, retry_after)
             }
-            Err(_) => (Outcome::NoAnswer, None),
+            Err(_) => (Outcome::NoAnswer, None, None),
         };
         let event = Event { source, started, finished: self.since_start(), outcome };
         self.events.lock().expect("the event log is not poisoned").push(event);
+        // The load and the read-back wait as a 429 says (at most 5 s here,
+        // so the soak still ends on time), as well-behaved clients do;
+        // hostile clients ask again regardless.
+        if outcome == Outcome::Status(429) && matches!(source, Source::Load | Source::Verify) {
+            tokio::time::sleep(retry_after.unwrap_or(Duration::from_secs(1)).min(Duration::from_secs(5))).await;
+        }
         (outcome, body)
     }
 

@@ -302,7 +302,10 @@ mod tests {
         let text = sink.text();
         assert!(text.starts_with("first\nfills the buffer...\n"), "{text}");
         assert!(!text.contains("dropped 1") && !text.contains("dropped 2"), "{text}");
-        assert!(text.contains("WARN appdeck_server::telemetry: log lines dropped") && text.contains("dropped=2"), "{text}");
+        assert!(
+            text.contains("WARN appdeck_server::telemetry: log lines dropped") && text.contains("dropped=2"),
+            "{text}"
+        );
     }
 
     #[test]

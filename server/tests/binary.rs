@@ -503,7 +503,8 @@ async fn log_lines_written_just_before_sigterm_reach_stderr() {
 
     // Assert
     assert!(exit.success(), "{exit:?}");
-    let answered_lines: Vec<&str> = stderr.lines().filter(|line| line.contains("finished processing request")).collect();
+    let answered_lines: Vec<&str> =
+        stderr.lines().filter(|line| line.contains("finished processing request")).collect();
     let missing: Vec<&String> =
         request_ids.iter().filter(|id| !answered_lines.iter().any(|line| line.contains(id.as_str()))).collect();
     assert!(missing.is_empty(), "{} of {REQUESTS} request lines missing, e.g. {:?}", missing.len(), missing.first());

@@ -29,10 +29,8 @@ impl OldServer {
         // process: the new build's was made this second or the one before.
         wait_for_next_second();
         let database = Database::create(backend, &compare_dir)?;
-        let environment = [
-            ("DATABASE_URL", database.url.clone()),
-            ("APPDECK_RATE_LIMIT_PER_HOUR", "4000000000".into()),
-        ];
+        let environment =
+            [("DATABASE_URL", database.url.clone()), ("APPDECK_RATE_LIMIT_PER_HOUR", "4000000000".into())];
         let token = super::create_organization(&binary, &environment, "Acme Mobile")?;
         let server = process::start_server(&binary, &environment, &compare_dir.join("server.log"))?;
         eprintln!("bench: {revision} ready in {} ms", server.start_to_ready.as_millis());

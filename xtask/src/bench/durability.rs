@@ -28,9 +28,8 @@ pub fn settings(database: &Database) -> Result<String, String> {
         Backend::Postgres => {
             let read = block_on(async {
                 let mut db = sqlx::PgConnection::connect(&database.url).await?;
-                let commit: String = sqlx::query_scalar("SELECT current_setting('synchronous_commit')")
-                    .fetch_one(&mut db)
-                    .await?;
+                let commit: String =
+                    sqlx::query_scalar("SELECT current_setting('synchronous_commit')").fetch_one(&mut db).await?;
                 let fsync: String = sqlx::query_scalar("SELECT current_setting('fsync')").fetch_one(&mut db).await?;
                 db.close().await?;
                 Ok::<_, sqlx::Error>((commit, fsync))

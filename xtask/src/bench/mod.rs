@@ -105,8 +105,14 @@ pub fn run(options: Options) -> Result<(), String> {
         let mut durability = durability::settings(&database)?;
         if let Some(revision) = &options.compare {
             let old = compare::OldServer::start(revision, &binaries.bench_dir, options.backend)?;
-            let organization = scenarios::seed_organization(&old.server, &old.database, &old.token, plan.organization_apps)?;
-            let old = scenarios::Side { label: Some("old"), server: &old.server, token: &old.token, organization: &organization };
+            let organization =
+                scenarios::seed_organization(&old.server, &old.database, &old.token, plan.organization_apps)?;
+            let old = scenarios::Side {
+                label: Some("old"),
+                server: &old.server,
+                token: &old.token,
+                organization: &organization,
+            };
             let sides = [scenarios::Side { label: Some("new"), ..new }, old];
             let rows = scenarios::main_table(&context, &binaries.ceiling, &sides)?;
             return Ok::<_, String>((rows, durability, Vec::new()));

@@ -120,7 +120,8 @@ pub fn start_server_at(
     let log_file = fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(log).map_err(|error| format!("cannot create {}: {error}", log.display()))?;
+        .open(log)
+        .map_err(|error| format!("cannot create {}: {error}", log.display()))?;
     let started = Instant::now();
     let child = Command::new(binary)
         .arg("serve")

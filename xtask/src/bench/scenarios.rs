@@ -37,12 +37,7 @@ pub fn create_request(token: &str) -> Request<'_> {
 const PATCH_BODY: &str =
     r#"{"description": "Checkout and loyalty app, updated by the benchmark", "features": {"audiences": true}}"#;
 
-pub fn seed_organization(
-    server: &Server,
-    database: &Database,
-    token: &str,
-    apps: u64,
-) -> Result<Organization, String> {
+pub fn seed_organization(server: &Server, database: &Database, token: &str, apps: u64) -> Result<Organization, String> {
     let app_id = create_template(server.address, token)?;
     seed::grow(database, &Fixture::new(&app_id, "fa"), 0, apps - 1)?;
     walk(server.address, token, apps)?;

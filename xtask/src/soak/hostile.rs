@@ -21,13 +21,30 @@ use super::{
     verdict::{SlowHeaders, Source},
 };
 
-/// Guesses tokens, ten a second, each well formed and unknown.
-pub async fn bad_tokens(target: Arc<Target>, stop: Arc<AtomicBool>) {
+/// Unknown tokens sent from the load's own address in one burst at
+/// `burst_at`: what clients behind the same proxy as an attacker see.
+const SAME_ADDRESS_BURST: usize = 25;
+
+/// Guesses tokens, ten a second, each well formed and unknown, from an
+/// address of its own (`guesser`, bound to 127.0.0.2); and once, at
+/// `burst_at`, [`SAME_ADDRESS_BURST`] guesses from the load's address.
+pub async fn bad_tokens(target: Arc<Target>, guesser: reqwest::Client, burst_at: Duration, stop: Arc<AtomicBool>) {
     const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let mut random = Random::new(1_000);
-    while !stop.load(Ordering::Relaxed) {
+    let mut guess = move || {
         let guess: String = (0..38).map(|_| BASE62[random.below(BASE62.len())] as char).collect();
-        let request = target.request(Method::GET, "/v1/apps", &format!("apps_{guess}"));
+        format!("apps_{guess}")
+    };
+    let mut burst_done = false;
+    while !stop.load(Ordering::Relaxed) {
+        if !burst_done && target.recorder.since_start() >= burst_at {
+            burst_done = true;
+            for _ in 0..SAME_ADDRESS_BURST {
+                let request = target.request(Method::GET, "/v1/apps", &guess());
+                target.recorder.send(Source::BadToken, request).await;
+            }
+        }
+        let request = guesser.get(format!("{}/v1/apps", target.base_url)).header("X-API-Key", guess());
         target.recorder.send(Source::BadToken, request).await;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -254,7 +254,9 @@ pub async fn verify(target: &Target, ledgers: &[Ledger]) -> Result<(usize, Vec<S
             *description == app.acknowledged || app.unacknowledged.iter().any(|sent| sent == description)
         };
         match (app.removal, listed.get(&app.id)) {
-            (Removal::Acknowledged, Some(_)) => lost.push(format!("app {} was deleted (acknowledged) but is listed", app.id)),
+            (Removal::Acknowledged, Some(_)) => {
+                lost.push(format!("app {} was deleted (acknowledged) but is listed", app.id))
+            }
             (Removal::Acknowledged, None) | (Removal::Uncertain, None) => {}
             (Removal::NotAsked, None) => lost.push(format!("app {} (created, acknowledged) is missing", app.id)),
             (_, Some(description)) if !possible(description) => lost.push(format!(

@@ -22,10 +22,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::bench::{
-    Backend, build,
-    process,
-};
+use crate::bench::{Backend, build, process};
 use hostile::SlowCounters;
 use load::{Recorder, Target};
 use services::{PostgresCluster, Redis};
@@ -102,11 +99,19 @@ pub fn run(options: Options) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|error| format!("tokio runtime: {error}"))?;
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(15))
-        .connect_timeout(Duration::from_secs(2))
-        .build()
-        .map_err(|error| format!("http client: {error}"))?;
+    let client = |local_address: [u8; 4]| {
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .connect_timeout(Duration::from_secs(2))
+            .local_address(std::net::IpAddr::from(local_address))
+            .build()
+            .map_err(|error| format!("http client: {error}"))
+    };
+    // The guesser has an address of its own, as an attacker elsewhere on the
+    // internet would; the load and the other hostile clients share 127.0.0.1,
+    // as clients behind one proxy do.
+    let guesser = client([127, 0, 0, 2])?;
+    let client = client([127, 0, 0, 1])?;
     let recorder = Arc::new(Recorder::new(Instant::now()));
     let target = Arc::new(Target {
         client,
@@ -114,13 +119,14 @@ pub fn run(options: Options) -> Result<(), String> {
         admin_token,
         recorder: Arc::clone(&recorder),
     });
+    let total = Duration::from_secs_f64(options.minutes * 60.0);
     let stop = Arc::new(AtomicBool::new(false));
     let slow = Arc::new(SlowCounters::default());
     let workers: Vec<_> = (0..WORKERS)
         .map(|number| runtime.spawn(load::worker(Arc::clone(&target), number, Arc::clone(&stop))))
         .collect();
     let mut hostile = vec![
-        runtime.spawn(hostile::bad_tokens(Arc::clone(&target), Arc::clone(&stop))),
+        runtime.spawn(hostile::bad_tokens(Arc::clone(&target), guesser, total.mul_f64(0.85), Arc::clone(&stop))),
         runtime.spawn(hostile::huge_bodies(Arc::clone(&target), Arc::clone(&stop))),
     ];
     for _ in 0..SLOW_CONNECTIONS {
@@ -129,7 +135,6 @@ pub fn run(options: Options) -> Result<(), String> {
 
     // A third of the way in, Redis restarts; at two thirds, PostgreSQL (or,
     // on SQLite, the server itself, killed with SIGKILL).
-    let total = Duration::from_secs_f64(options.minutes * 60.0);
     let mut faults = Vec::new();
     let outcome = (|| {
         sleep_until(&recorder, total / 3);

@@ -177,7 +177,8 @@ pub fn run(options: Options) -> Result<(), String> {
     outcome.map_err(|error| server.process.explain(error))?;
     let ledgers = ledgers.map_err(|error| format!("a load worker failed: {error}"))?;
     let (rss_end_kib, _) = server.process.memory_kib()?;
-    let (writes_checked, lost_writes) = runtime.block_on(load::verify(&target, &ledgers))?;
+    let (writes_checked, lost_writes) =
+        runtime.block_on(load::verify(&target, &ledgers)).map_err(|error| server.process.explain(error))?;
     let shutdown = match server.process.terminate(Duration::from_secs(20)) {
         Some(status) => format!("exited by itself ({status})"),
         None => "still running 20 s after SIGTERM; killed".into(),

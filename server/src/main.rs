@@ -14,8 +14,11 @@ async fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return report_usage_error(error),
     };
-    telemetry::init(cli.config.log_format);
-    match run(cli).await {
+    let log_guard = telemetry::init(cli.config.log_format);
+    let result = run(cli).await;
+    // Every buffered log line is out before the last word, and before exit.
+    drop(log_guard);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("appdeck-server: {error:#}");

@@ -5,7 +5,11 @@ use std::{
     io::{BufRead, BufReader},
     path::Path,
     process::{Child, Command, Output, Stdio},
-    sync::{Arc, Mutex, mpsc},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+        mpsc,
+    },
     thread,
     time::Duration,
 };
@@ -69,11 +73,21 @@ struct Server {
     child: Child,
     base_url: String,
     stderr: Arc<Mutex<Vec<String>>>,
+    /// While set, stderr is not read: the pipe fills, as with a stalled
+    /// reader. `terminate` then reads it again, slowly.
+    reading_paused: Arc<AtomicBool>,
+    /// Reads stderr until the pipe closes.
+    reader: thread::JoinHandle<()>,
 }
 
 impl Server {
     fn start(database_url: &str) -> Self {
         Self::start_with(Command::new(BINARY), database_url, &[])
+    }
+
+    /// `serve`, logging JSON lines at `level` (a `RUST_LOG` value).
+    fn start_logging(database_url: &str, level: &str) -> Self {
+        Self::start_with(Command::new(BINARY), database_url, &[("RUST_LOG", level)])
     }
 
     /// `serve` run by `command` (the binary, or a shell that sets limits and
@@ -94,8 +108,20 @@ impl Server {
         let (address_sender, address_receiver) = mpsc::channel();
         let reader = BufReader::new(child.stderr.take().expect("stderr is piped"));
         let collected = stderr.clone();
-        thread::spawn(move || {
+        let reading_paused = Arc::new(AtomicBool::new(false));
+        let paused = reading_paused.clone();
+        let reader = thread::spawn(move || {
+            let mut slow = false;
             for line in reader.lines().map_while(Result::ok) {
+                while paused.load(Ordering::Relaxed) {
+                    slow = true;
+                    thread::sleep(Duration::from_millis(1));
+                }
+                // A reader that stalled once stays slow: the server's exit
+                // must wait for its log lines rather than outrun them.
+                if slow {
+                    thread::sleep(Duration::from_millis(1));
+                }
                 if let Some(start) = line.find("Swagger UI at http://") {
                     let rest = &line[start + "Swagger UI at ".len()..];
                     let base_url = rest.split("/docs").next().unwrap_or_default().to_owned();
@@ -105,7 +131,7 @@ impl Server {
             }
         });
         let base_url = address_receiver.recv_timeout(Duration::from_secs(30)).expect("serve says where it listens");
-        Self { child, base_url, stderr }
+        Self { child, base_url, stderr, reading_paused, reader }
     }
 
     fn stderr(&self) -> String {
@@ -121,10 +147,11 @@ impl Server {
     /// Sends SIGTERM and waits for the exit status.
     fn terminate(mut self) -> (std::process::ExitStatus, String) {
         self.signal("-TERM");
+        self.reading_paused.store(false, Ordering::Relaxed);
         let status = self.child.wait().expect("serve exits");
-        // The reader thread ends with the pipe; give it a moment to hand over the last lines.
-        thread::sleep(Duration::from_millis(100));
-        let stderr = self.stderr();
+        // The reader thread ends with the pipe, after the last line.
+        self.reader.join().expect("the stderr reader does not panic");
+        let stderr = self.stderr.lock().expect("the stderr buffer is not poisoned").join("\n");
         (status, stderr)
     }
 }
@@ -637,4 +664,43 @@ fn with_redis_down_serve_in_closed_mode_exits_with_a_clear_message() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     let last_line = stderr.lines().last().unwrap_or_default();
     assert!(last_line.contains("REDIS_URL") && last_line.contains("closed"), "{stderr}");
+}
+
+#[tokio::test]
+async fn log_lines_written_just_before_sigterm_reach_stderr() {
+    // About 400 bytes a line: well past the pipe, well within the log buffer.
+    const REQUESTS: usize = 600;
+    // Arrange: the default level, where every request writes a line.
+    let directory = tempfile::tempdir().unwrap();
+    let url = database_url(directory.path());
+    let admin = String::from_utf8(run(&url, &["org", "create", "--name", "Acme"]).stdout).unwrap().trim().to_owned();
+    let server = Server::start_logging(&url, "info");
+    let client = reqwest::Client::new();
+
+    // Act: requests while stderr is not read, so that the pipe fills (64 KiB)
+    // and the later lines wait in the server's log buffer; SIGTERM as soon as
+    // the last request is answered; then stderr is read again.
+    server.reading_paused.store(true, Ordering::Relaxed);
+    let mut request_ids = Vec::new();
+    for _ in 0..REQUESTS {
+        let response = client
+            .get(format!("{}/v1/me", server.base_url))
+            .header("X-API-Key", &admin)
+            .send()
+            .await
+            .expect("the server answers");
+        let request_id = response.headers().get("x-request-id").expect("every answer has a request id");
+        request_ids.push(request_id.to_str().unwrap().to_owned());
+    }
+    let (exit, stderr) = server.terminate();
+
+    // Assert
+    assert!(exit.success(), "{exit:?}");
+    let answered_lines: Vec<&str> =
+        stderr.lines().filter(|line| line.contains("finished processing request")).collect();
+    let missing: Vec<&String> =
+        request_ids.iter().filter(|id| !answered_lines.iter().any(|line| line.contains(id.as_str()))).collect();
+    assert!(missing.is_empty(), "{} of {REQUESTS} request lines missing, e.g. {:?}", missing.len(), missing.first());
+    assert!(stderr.contains("shutting down: finishing requests in flight"), "{stderr}");
+    assert!(!stderr.contains("log lines dropped"), "the buffer had room for every line");
 }

@@ -1,6 +1,7 @@
 //! `cargo xtask`: project automation. `cargo xtask help` lists the commands.
 
 mod bench;
+mod soak;
 mod spec;
 mod test_suite;
 
@@ -26,11 +27,19 @@ usage: cargo xtask <command>
                   changes not acknowledged in spec-history/acknowledged-breaking-changes.yaml
   spec release    record openapi.yaml as released under its info.version
 
-  bench [--backend sqlite|postgres] [--quick]
+  bench [--backend sqlite|postgres] [--quick] [--compare REV]
                   build in release, load the server with wrk and print requests/s,
-                  p50/p99, errors and RSS beside a bare-axum ceiling, plus list
-                  scaling to 1M apps (--quick: a short harness check, no timing
-                  judged); see BENCHMARKS.md";
+                  p50/p99, errors and RSS beside a bare-axum ceiling serving the
+                  same bytes, plus list scaling to 1M apps (--quick: a short
+                  harness check, no timing judged; --compare REV: also the server
+                  built from git revision REV, in alternating rounds, no scaling);
+                  see BENCHMARKS.md
+
+  soak [--backend sqlite|postgres] [--minutes N]
+                  the release server under a mixed load for N minutes (default 10),
+                  with its own Redis and PostgreSQL restarted midway and hostile
+                  clients beside it; reads back every acknowledged write; exit 1 on
+                  a lost write or a 5xx no outage excuses; see RELIABILITY.md";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,6 +54,13 @@ fn main() -> ExitCode {
         ["spec", "release"] => spec_release(),
         ["bench", options @ ..] => match bench::Options::parse(options) {
             Some(options) => bench::run(options),
+            None => {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
+        ["soak", options @ ..] => match soak::Options::parse(options) {
+            Some(options) => soak::run(options),
             None => {
                 eprintln!("{USAGE}");
                 return ExitCode::from(2);

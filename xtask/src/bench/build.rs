@@ -13,32 +13,51 @@ pub struct Binaries {
 }
 
 pub fn release(workspace_root: &Path) -> Result<Binaries, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    eprintln!("bench: cargo build --release -p appdeck-server -p bench-ceiling");
-    let status = Command::new(&cargo)
+    build_release(workspace_root, &["appdeck-server", "bench-ceiling"])?;
+    let target_dir = target_dir(workspace_root)?;
+    let bench_dir = target_dir.join("bench");
+    std::fs::create_dir_all(&bench_dir).map_err(|error| format!("cannot create {}: {error}", bench_dir.display()))?;
+    let server = copy_server(&target_dir, &bench_dir, "appdeck_bench_server")?;
+    Ok(Binaries { server, ceiling: target_dir.join("release").join("bench-ceiling"), bench_dir })
+}
+
+/// `cargo build --release -p PACKAGE...` in the workspace.
+pub fn build_release(workspace_root: &Path, packages: &[&str]) -> Result<(), String> {
+    let mut args = vec!["build", "--release"];
+    for package in packages {
+        args.extend(["-p", package]);
+    }
+    eprintln!("cargo {}", args.join(" "));
+    let status = Command::new(cargo())
         .current_dir(workspace_root)
-        .args(["build", "--release", "-p", "appdeck-server", "-p", "bench-ceiling"])
+        .args(&args)
         .status()
         .map_err(|error| format!("cannot run cargo: {error}"))?;
     if !status.success() {
         return Err("the release build failed".into());
     }
-    let target_dir = target_dir(&cargo, workspace_root)?;
-    let bench_dir = target_dir.join("bench");
-    std::fs::create_dir_all(&bench_dir).map_err(|error| format!("cannot create {}: {error}", bench_dir.display()))?;
-    let release = target_dir.join("release");
-    // The server runs from a copy with a name of its own: on a shared machine,
-    // a script that stops stray `appdeck-server` processes by name (a test
-    // run's cleanup, say) would otherwise stop the one being measured.
-    let server = bench_dir.join("appdeck_bench_server");
-    std::fs::copy(release.join("appdeck-server"), &server)
+    Ok(())
+}
+
+/// Copies the release server into `directory` as `name`. The server runs
+/// from a copy with a name of its own: on a shared machine, a script that
+/// stops stray `appdeck-server` processes by name (a test run's cleanup,
+/// say) would otherwise stop the one being measured.
+pub fn copy_server(target_dir: &Path, directory: &Path, name: &str) -> Result<PathBuf, String> {
+    let server = directory.join(name);
+    std::fs::copy(target_dir.join("release").join("appdeck-server"), &server)
         .map_err(|error| format!("cannot copy the server to {}: {error}", server.display()))?;
-    Ok(Binaries { server, ceiling: release.join("bench-ceiling"), bench_dir })
+    Ok(server)
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
 /// Where cargo puts builds, wherever `CARGO_TARGET_DIR` or a config moved it.
-fn target_dir(cargo: &str, workspace_root: &Path) -> Result<PathBuf, String> {
-    let output = Command::new(cargo)
+pub fn target_dir(workspace_root: &Path) -> Result<PathBuf, String> {
+    let cargo = cargo();
+    let output = Command::new(&cargo)
         .current_dir(workspace_root)
         .args(["metadata", "--no-deps", "--format-version=1"])
         .output()

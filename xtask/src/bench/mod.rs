@@ -7,10 +7,12 @@
 //! with wrk from a separate process; then grow a second organization to each
 //! scaling size and measure a first and a deep list page; print the tables.
 
-mod build;
+pub mod build;
+mod compare;
 mod database;
-mod http;
-mod process;
+mod durability;
+pub mod http;
+pub mod process;
 mod report;
 mod scenarios;
 mod seed;
@@ -26,16 +28,19 @@ use wrk::Load;
 pub struct Options {
     pub backend: Backend,
     pub quick: bool,
+    /// `--compare REV`: also measure the server built from git revision REV.
+    pub compare: Option<String>,
 }
 
 impl Options {
-    /// `[--backend sqlite|postgres] [--quick]`, in any order.
+    /// `[--backend sqlite|postgres] [--quick] [--compare REV]`, in any order.
     pub fn parse(args: &[&str]) -> Option<Self> {
-        let mut options = Self { backend: Backend::Sqlite, quick: false };
+        let mut options = Self { backend: Backend::Sqlite, quick: false, compare: None };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
             match *arg {
                 "--quick" => options.quick = true,
+                "--compare" => options.compare = Some((*args.next()?).to_owned()),
                 "--backend" => {
                     options.backend = match *args.next()? {
                         "sqlite" => Backend::Sqlite,
@@ -85,25 +90,46 @@ pub fn run(options: Options) -> Result<(), String> {
         // limit (1,000 by default) would answer most of them 429. The server
         // holds the limit as a u32, so this is about the most it can take.
         ("APPDECK_RATE_LIMIT_PER_HOUR", "4000000000".into()),
-        // Warnings and errors only: at the default `info` every request writes
-        // a log line, which would measure the log more than the API.
-        ("RUST_LOG", "warn".into()),
+        // No `RUST_LOG`: the server logs at its default level, one line per
+        // request, as users run it; the log goes to a file.
     ];
     let token = create_organization(&binaries.server, &environment, "Acme Mobile")?;
     let mut server = process::start_server(&binaries.server, &environment, &binaries.bench_dir.join("server.log"))?;
     let (idle_rss_kib, _) = server.process.memory_kib()?;
     eprintln!("bench: server ready in {} ms, idle RSS {idle_rss_kib} KiB", server.start_to_ready.as_millis());
 
-    let context =
-        scenarios::Context { server: &server, bench_dir: &binaries.bench_dir, load: plan.load, rounds: plan.rounds };
+    let context = scenarios::Context { bench_dir: &binaries.bench_dir, load: plan.load, rounds: plan.rounds };
     let measured = (|| {
-        let organization = scenarios::seed_organization(&context, &database, &token, plan.organization_apps)?;
-        let rows = scenarios::main_table(&context, &binaries.ceiling, &token, &organization)?;
+        let organization = scenarios::seed_organization(&server, &database, &token, plan.organization_apps)?;
+        let new = scenarios::Side { label: None, server: &server, token: &token, organization: &organization };
+        let mut durability = durability::settings(&database)?;
+        if let Some(revision) = &options.compare {
+            let old = compare::OldServer::start(revision, &binaries.bench_dir, options.backend)?;
+            let organization =
+                scenarios::seed_organization(&old.server, &old.database, &old.token, plan.organization_apps)?;
+            let old = scenarios::Side {
+                label: Some("old"),
+                server: &old.server,
+                token: &old.token,
+                organization: &organization,
+            };
+            let sides = [scenarios::Side { label: Some("new"), ..new }, old];
+            let rows = scenarios::main_table(&context, &binaries.ceiling, &sides)?;
+            return Ok::<_, String>((rows, durability, Vec::new()));
+        }
+        let rows = scenarios::main_table(&context, &binaries.ceiling, &[new])?;
+        if options.backend == Backend::Sqlite {
+            let request = scenarios::create_request(&token);
+            match durability::flushes_per_create(&server, &request, &binaries.bench_dir) {
+                Some(flushes) => durability.push_str(&format!("; {flushes}")),
+                None => durability.push_str("; flushes not counted (strace is not installed or cannot attach)"),
+            }
+        }
         let scaling_token = create_organization(&binaries.server, &environment, "Scaling Co")?;
-        let scaling = scenarios::scaling(&context, &database, &scaling_token, plan.scaling_sizes)?;
-        Ok::<_, String>((rows, scaling))
+        let scaling = scenarios::scaling(&context, &server, &database, &scaling_token, plan.scaling_sizes)?;
+        Ok((rows, durability, scaling))
     })();
-    let (rows, scaling) = measured.map_err(|error| server.process.explain(error))?;
+    let (rows, durability, scaling) = measured.map_err(|error| server.process.explain(error))?;
     let (_, high_water_rss_kib) = server.process.memory_kib()?;
 
     let report = Report {
@@ -118,6 +144,7 @@ pub fn run(options: Options) -> Result<(), String> {
         ),
         machine: machine(),
         rows,
+        durability,
         scaling,
         idle_rss_kib,
         high_water_rss_kib,
@@ -149,7 +176,7 @@ fn check_harness(report: &Report) -> Result<(), String> {
 }
 
 /// `appdeck-server org create`: a new organization's admin token.
-fn create_organization(server: &Path, environment: &[(&str, String)], name: &str) -> Result<String, String> {
+pub(crate) fn create_organization(server: &Path, environment: &[(&str, String)], name: &str) -> Result<String, String> {
     let output = Command::new(server)
         .args(["org", "create", "--name", name])
         .envs(environment.iter().map(|(name, value)| (name, value)))
@@ -173,4 +200,23 @@ fn machine() -> String {
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let load: Vec<&str> = load.split_whitespace().take(3).collect();
     format!("{cores} cores, {model}, load average {} at start", load.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_parse_in_any_order_and_refuse_what_they_do_not_know() {
+        let parsed = Options::parse(&["--compare", "main~1", "--quick", "--backend", "postgres"]);
+        assert!(matches!(
+            parsed,
+            Some(Options { backend: Backend::Postgres, quick: true, compare: Some(ref revision) }) if revision == "main~1"
+        ));
+        let defaults = Options::parse(&[]);
+        assert!(matches!(defaults, Some(Options { backend: Backend::Sqlite, quick: false, compare: None })));
+        assert!(Options::parse(&["--compare"]).is_none(), "a revision is required");
+        assert!(Options::parse(&["--backend", "mysql"]).is_none());
+        assert!(Options::parse(&["--fast"]).is_none());
+    }
 }

@@ -24,6 +24,10 @@ pub struct Process {
 }
 
 impl Process {
+    pub fn new(child: Child, name: &'static str) -> Self {
+        Self { child, name }
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -52,10 +56,31 @@ impl Process {
     }
 }
 
-impl Drop for Process {
-    fn drop(&mut self) {
+impl Process {
+    /// SIGKILL, and waits until the process is gone.
+    pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Sends SIGTERM and waits up to `deadline` for the process to exit;
+    /// `None` if it was still running then (it is killed when dropped).
+    pub fn terminate(&mut self, deadline: Duration) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill").args(["-TERM", &self.pid().to_string()]).status();
+        let started = Instant::now();
+        while started.elapsed() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 
@@ -71,12 +96,32 @@ pub struct Server {
 /// until `/readyz` answers 200. Its stderr goes to `log`.
 pub fn start_server(binary: &Path, environment: &[(&str, String)], log: &Path) -> Result<Server, String> {
     // The server could bind port 0 itself, but then its address is only in an
-    // info-level log line, and the bench runs it at `warn` so logging does
-    // not dominate: the port is picked here and released just before spawning.
-    let address = TcpListener::bind("127.0.0.1:0")
+    // info-level log line, which a caller would have to parse: the port is
+    // picked here and released just before spawning. Each run starts a new log.
+    let _ = fs::remove_file(log);
+    start_server_at(binary, environment, log, free_address()?)
+}
+
+/// A loopback address with a port nothing listens on right now.
+pub fn free_address() -> Result<SocketAddr, String> {
+    TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
-        .map_err(|error| format!("cannot find a free port: {error}"))?;
-    let log_file = fs::File::create(log).map_err(|error| format!("cannot create {}: {error}", log.display()))?;
+        .map_err(|error| format!("cannot find a free port: {error}"))
+}
+
+/// Like [`start_server`], on a given address (a restarted server keeps its
+/// port, so its clients find it again). The log is appended to.
+pub fn start_server_at(
+    binary: &Path,
+    environment: &[(&str, String)],
+    log: &Path,
+    address: SocketAddr,
+) -> Result<Server, String> {
+    let log_file = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(|error| format!("cannot create {}: {error}", log.display()))?;
     let started = Instant::now();
     let child = Command::new(binary)
         .arg("serve")
@@ -102,10 +147,12 @@ pub fn start_server(binary: &Path, environment: &[(&str, String)], log: &Path) -
     }
 }
 
-/// Starts the ceiling serving `body_file`; it prints its address on stdout.
-pub fn start_ceiling(binary: &Path, body_file: &Path) -> Result<(Process, SocketAddr), String> {
+/// Starts the ceiling serving the app's and the list page's bodies; it
+/// prints its address on stdout.
+pub fn start_ceiling(binary: &Path, app_file: &Path, list_file: &Path) -> Result<(Process, SocketAddr), String> {
     let mut child = Command::new(binary)
-        .arg(body_file)
+        .arg(app_file)
+        .arg(list_file)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()

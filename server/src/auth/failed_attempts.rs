@@ -60,7 +60,7 @@ pub struct FailedAuthLimiter {
 impl FailedAuthLimiter {
     /// Allows `failures_per_minute` failed authentications per address in any
     /// rolling minute. Not swept: see `start`.
-    pub fn new(failures_per_minute: u32) -> Self {
+    fn new(failures_per_minute: u32) -> Self {
         Self {
             allowance: failures_per_minute.max(1) as usize,
             shards: std::array::from_fn(|_| Mutex::default()),
@@ -68,8 +68,9 @@ impl FailedAuthLimiter {
         }
     }
 
-    /// A limiter swept every `SWEEP_EVERY` by a background task, which ends
-    /// when the limiter is dropped.
+    /// Allows `failures_per_minute` failed authentications per address in any
+    /// rolling minute; swept every `SWEEP_EVERY` by a background task, which
+    /// ends when the limiter is dropped.
     pub fn start(failures_per_minute: u32) -> Arc<Self> {
         let limiter = Arc::new(Self::new(failures_per_minute));
         let weak: Weak<Self> = Arc::downgrade(&limiter);

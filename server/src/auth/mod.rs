@@ -96,9 +96,7 @@ impl<S: Send + Sync> FromRequestParts<S> for AuditContext {
 /// against the token's hourly limit, and writes the `X-RateLimit-*`
 /// headers on whatever the handler answers.
 pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let address =
-        counted_as(state.client_addressing.client_address(peer_address(request.extensions()), request.headers()));
-    let caller = match identify(request.headers(), address, &state).await {
+    let caller = match identify(request.headers(), request.extensions(), &state).await {
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
@@ -123,13 +121,14 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
 
 /// Who is calling: refuses a missing, malformed, unknown, revoked or
 /// expired token (401) and a disabled one (403). A failure past the
-/// allowance of the client's `address` is answered 429 instead of 401.
-async fn identify(headers: &HeaderMap, address: IpAddr, state: &AppState) -> Result<Caller, ApiError> {
+/// allowance of the client's address is answered 429 instead of 401.
+async fn identify(headers: &HeaderMap, extensions: &Extensions, state: &AppState) -> Result<Caller, ApiError> {
     let presented = presented_token(headers).ok_or(ApiError::Unauthorized(
         "An API token is required: send X-API-Key, Authorization: Token or Authorization: Bearer",
     ))?;
     let result = look_up(presented, state).await;
     if matches!(result, Err(ApiError::Unauthorized(_))) {
+        let address = counted_as(state.client_addressing.client_address(peer_address(extensions), headers));
         let refused_for = state
             .failed_auth
             .count_failure(address)

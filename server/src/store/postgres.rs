@@ -33,6 +33,9 @@ pub type PostgresStore = SqlStore<PostgresBackend>;
 
 pub struct PostgresBackend {
     pool: PgPool,
+    /// The connection options without the statement timeout, for migrations.
+    options: PgConnectOptions,
+    acquire_timeout: Duration,
 }
 
 impl PostgresBackend {
@@ -41,8 +44,9 @@ impl PostgresBackend {
     /// gets the statement timeout, so no statement holds a connection (and
     /// its locks) for longer.
     pub fn connect(database_url: &str, settings: StoreSettings) -> Result<Self, sqlx::Error> {
+        let options = PgConnectOptions::from_str(database_url)?;
         let timeout_ms = settings.statement_timeout.as_millis().to_string();
-        let options = PgConnectOptions::from_str(database_url)?.options([("statement_timeout", timeout_ms)]);
+        let with_timeout = options.clone().options([("statement_timeout", timeout_ms)]);
         let pool = PgPoolOptions::new()
             .max_connections(settings.pool.max_connections)
             .acquire_timeout(settings.pool.acquire_timeout)
@@ -55,8 +59,8 @@ impl PostgresBackend {
                     Ok(true)
                 })
             })
-            .connect_lazy_with(options);
-        Ok(Self { pool })
+            .connect_lazy_with(with_timeout);
+        Ok(Self { pool, options, acquire_timeout: settings.pool.acquire_timeout })
     }
 
     /// A plain transaction (the unique key on `idempotency_keys` makes a
@@ -89,9 +93,16 @@ impl Backend for PostgresBackend {
         Ok(result)
     }
 
+    /// Migrations may run longer than a request's statement may (an index
+    /// on a large table), so they run on a connection of their own with no
+    /// statement timeout.
     async fn migrate(&self) -> StoreResult<()> {
-        sqlx::migrate!("./migrations/postgres").run(&self.pool).await?;
-        Ok(())
+        let options = self.options.clone().options([("statement_timeout", "0")]);
+        let pool =
+            PgPoolOptions::new().max_connections(1).acquire_timeout(self.acquire_timeout).connect_lazy_with(options);
+        let migrated = sqlx::migrate!("./migrations/postgres").run(&pool).await;
+        pool.close().await;
+        Ok(migrated?)
     }
 
     fn pool_status(&self) -> PoolStatus {

@@ -43,6 +43,7 @@ use crate::{
     config::Config,
     error::{self, ApiError},
     state::AppState,
+    store,
 };
 
 const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -205,6 +206,9 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     let router = api_router
         .route_layer(middleware::from_fn(move |request: Request, next: Next| enforce_timeout(timeout, request, next)))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .route_layer(middleware::from_fn(|request: Request, next: Next| {
+            store::one_read_connection_per_request(next.run(request))
+        }))
         .merge(operations::router())
         .merge(spec::router())
         .fallback(error::route_not_found)

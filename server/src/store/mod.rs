@@ -25,7 +25,7 @@ use crate::domain::{
 
 pub use deferred::Deferred;
 pub use operations::{Backend, SqlStore};
-pub use postgres::{PostgresBackend, PostgresStore};
+pub use postgres::{PostgresBackend, PostgresStore, one_read_connection_per_request};
 pub use sqlite::{SqliteBackend, SqliteStore};
 
 #[derive(Debug, thiserror::Error)]

@@ -108,12 +108,12 @@ pub struct Config {
     /// Prefix of every Redis key, so deployments can share one Redis.
     #[arg(long, env = "APPDECK_REDIS_KEY_PREFIX", default_value = "appdeck:", global = true)]
     pub redis_key_prefix: String,
-    /// Most database connections this instance opens (SQLite: for reads; it
-    /// opens one more, for every write).
+    /// PostgreSQL: most database connections this instance opens. SQLite
+    /// does not pool: one writer, and one read connection per thread that reads.
     #[arg(long, env = "APPDECK_DB_MAX_CONNECTIONS", default_value_t = 10, global = true,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub db_max_connections: u32,
-    /// Seconds a request waits for a database connection before it is answered 503.
+    /// PostgreSQL: seconds a request waits for a database connection before it is answered 503.
     #[arg(long, env = "APPDECK_DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5, global = true,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub db_acquire_timeout_secs: u64,

@@ -45,6 +45,7 @@ use crate::{
     rate_limit::CountedRequest,
     request_id,
     state::AppState,
+    store,
 };
 
 #[derive(OpenApi)]
@@ -196,6 +197,9 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     // `observe`, so a timed-out request is counted.
     let router = api_router
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .route_layer(middleware::from_fn(|request: Request, next: Next| {
+            store::one_read_connection_per_request(next.run(request))
+        }))
         .route_layer(middleware::from_fn(move |request: Request, next: Next| enforce_timeout(timeout, request, next)))
         .merge(operations::router())
         .merge(spec::router())

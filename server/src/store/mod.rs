@@ -25,7 +25,7 @@ use crate::domain::{
 
 pub use deferred::Deferred;
 pub use operations::{Backend, SqlStore};
-pub use postgres::{PostgresBackend, PostgresStore};
+pub use postgres::{PostgresBackend, PostgresStore, one_read_connection_per_request};
 pub use sqlite::{SqliteBackend, SqliteStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -64,14 +64,15 @@ pub enum StoreError {
 /// Whether a PostgreSQL error means the database cannot serve now: the
 /// pool timed out or closed, the connection failed, or the server answered
 /// with a connection-class SQLSTATE (`08`), an administrator or crash
-/// shutdown (`57P01`, `57P02`) or a server still starting (`57P03`). They
-/// pass when the server is back, so they are 503, never 500.
+/// shutdown (`57P01`, `57P02`), a server still starting (`57P03`), or a
+/// statement cancelled at its `statement_timeout` (`57014`). They pass, so
+/// they are 503, never 500.
 pub fn is_unavailable_sqlx(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
-        sqlx::Error::Database(database_error) => database_error
-            .code()
-            .is_some_and(|code| code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")),
+        sqlx::Error::Database(database_error) => database_error.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "57014")
+        }),
         _ => false,
     }
 }

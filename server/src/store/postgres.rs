@@ -5,7 +5,12 @@
 //! concurrent changes queue instead of overwriting each other. sqlx
 //! prepares each statement once per connection and caches it.
 
-use std::{str::FromStr, time::Duration};
+use std::{
+    cell::RefCell,
+    ops::{Deref, DerefMut},
+    str::FromStr,
+    time::Duration,
+};
 
 use serde::de::DeserializeOwned;
 use sqlx::{
@@ -33,6 +38,9 @@ pub type PostgresStore = SqlStore<PostgresBackend>;
 
 pub struct PostgresBackend {
     pool: PgPool,
+    /// The connection options without the statement timeout, for migrations.
+    options: PgConnectOptions,
+    acquire_timeout: Duration,
 }
 
 impl PostgresBackend {
@@ -41,8 +49,9 @@ impl PostgresBackend {
     /// gets the statement timeout, so no statement holds a connection (and
     /// its locks) for longer.
     pub fn connect(database_url: &str, settings: StoreSettings) -> Result<Self, sqlx::Error> {
+        let options = PgConnectOptions::from_str(database_url)?;
         let timeout_ms = settings.statement_timeout.as_millis().to_string();
-        let options = PgConnectOptions::from_str(database_url)?.options([("statement_timeout", timeout_ms)]);
+        let with_timeout = options.clone().options([("statement_timeout", timeout_ms)]);
         let pool = PgPoolOptions::new()
             .max_connections(settings.pool.max_connections)
             .acquire_timeout(settings.pool.acquire_timeout)
@@ -55,8 +64,8 @@ impl PostgresBackend {
                     Ok(true)
                 })
             })
-            .connect_lazy_with(options);
-        Ok(Self { pool })
+            .connect_lazy_with(with_timeout);
+        Ok(Self { pool, options, acquire_timeout: settings.pool.acquire_timeout })
     }
 
     /// A plain transaction (the unique key on `idempotency_keys` makes a
@@ -74,24 +83,83 @@ impl PostgresBackend {
     }
 }
 
+tokio::task_local! {
+    /// The read connection of the request being served, taken from the pool
+    /// at its first read and given back when the request ends (see
+    /// `one_read_connection_per_request`).
+    static REQUEST_CONNECTION: RefCell<Option<PoolConnection<Postgres>>>;
+}
+
+/// Runs `request` so that its reads share one pooled connection: the
+/// token's and the resource's, one checkout instead of two. A write gives
+/// it back first and runs in a transaction of its own, so a request never
+/// holds two connections (which, with every connection held by requests
+/// waiting for a second one, would stall the pool).
+pub async fn one_read_connection_per_request<F: Future>(request: F) -> F::Output {
+    REQUEST_CONNECTION.scope(RefCell::new(None), request).await
+}
+
+fn take_request_connection() -> Option<PoolConnection<Postgres>> {
+    REQUEST_CONNECTION.try_with(|connection| connection.borrow_mut().take()).ok().flatten()
+}
+
+/// A read connection, kept for the rest of the request when dropped.
+pub struct PgReader {
+    connection: Option<PoolConnection<Postgres>>,
+}
+
+impl Drop for PgReader {
+    fn drop(&mut self) {
+        let Some(connection) = self.connection.take() else { return };
+        // Outside a request, it simply goes back to the pool.
+        let _ = REQUEST_CONNECTION.try_with(|kept| *kept.borrow_mut() = Some(connection));
+    }
+}
+
+impl Deref for PgReader {
+    type Target = PgConnection;
+
+    fn deref(&self) -> &PgConnection {
+        self.connection.as_ref().expect("a reader holds its connection until dropped")
+    }
+}
+
+impl DerefMut for PgReader {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        self.connection.as_mut().expect("a reader holds its connection until dropped")
+    }
+}
+
 impl Backend for PostgresBackend {
     type Session = PgConnection;
-    type Reader = PoolConnection<Postgres>;
+    type Reader = PgReader;
 
-    async fn reader(&self) -> StoreResult<Self::Reader> {
-        Ok(self.pool.acquire().await?)
+    async fn reader(&self) -> StoreResult<PgReader> {
+        let connection = match take_request_connection() {
+            Some(connection) => connection,
+            None => self.pool.acquire().await?,
+        };
+        Ok(PgReader { connection: Some(connection) })
     }
 
     async fn write<T: Send + 'static>(&self, op: WriteOp<PgConnection, T>) -> StoreResult<T> {
+        drop(take_request_connection());
         let mut transaction = self.begin_write().await?;
         let result = op(&mut transaction).await?;
         transaction.commit().await?;
         Ok(result)
     }
 
+    /// Migrations may run longer than a request's statement may (an index
+    /// on a large table), so they run on a connection of their own with no
+    /// statement timeout.
     async fn migrate(&self) -> StoreResult<()> {
-        sqlx::migrate!("./migrations/postgres").run(&self.pool).await?;
-        Ok(())
+        let options = self.options.clone().options([("statement_timeout", "0")]);
+        let pool =
+            PgPoolOptions::new().max_connections(1).acquire_timeout(self.acquire_timeout).connect_lazy_with(options);
+        let migrated = sqlx::migrate!("./migrations/postgres").run(&pool).await;
+        pool.close().await;
+        Ok(migrated?)
     }
 
     fn pool_status(&self) -> PoolStatus {
@@ -246,5 +314,46 @@ mod tests {
         let cancelled = sqlx::query("SELECT pg_sleep(3)").execute(&backend.pool).await.unwrap_err();
         let code = cancelled.as_database_error().and_then(|error| error.code()).map(|code| code.into_owned());
         assert_eq!(code.as_deref(), Some("57014"), "{cancelled}");
+    }
+
+    async fn backend_pid(backend: &PostgresBackend) -> i32 {
+        let mut reader = backend.reader().await.unwrap();
+        sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut *reader).await.unwrap()
+    }
+
+    /// Connections checked out of the pool, once the pool has taken back
+    /// what was dropped (it does so in a task of its own).
+    async fn checked_out(backend: &PostgresBackend, expected: u32) -> u32 {
+        let mut checked_out = u32::MAX;
+        for _ in 0..100 {
+            checked_out = backend.pool.size() - u32::try_from(backend.pool.num_idle()).unwrap();
+            if checked_out == expected {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        checked_out
+    }
+
+    #[tokio::test]
+    #[ignore = "needs PostgreSQL (TEST_DATABASE_URL): cargo xtask test runs it"]
+    async fn the_reads_of_one_request_share_one_connection_and_a_write_gives_it_back_first() {
+        let url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+        let settings = StoreSettings {
+            pool: PoolSettings { max_connections: 4, acquire_timeout: Duration::from_secs(5) },
+            statement_timeout: Duration::from_secs(10),
+            sqlite_max_page_count: None,
+        };
+        let backend = PostgresBackend::connect(&url, settings).unwrap();
+        one_read_connection_per_request(async {
+            let first = backend_pid(&backend).await;
+            assert_eq!(checked_out(&backend, 1).await, 1, "the request keeps its read connection");
+            assert_eq!(backend_pid(&backend).await, first, "the second read uses the same connection");
+            backend.write(Box::new(|_| Box::pin(async { Ok(()) }))).await.unwrap();
+            assert_eq!(checked_out(&backend, 0).await, 0, "the write gave the read connection back, then its own");
+        })
+        .await;
+        backend_pid(&backend).await;
+        assert_eq!(checked_out(&backend, 0).await, 0, "outside a request a read connection goes back at once");
     }
 }

@@ -110,15 +110,12 @@ impl Backend for SqliteBackend {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Instant;
-
-    use chrono::Utc;
     use uuid::Uuid;
 
     use super::*;
     use crate::{
         domain::{
-            app::{App, AppStatus, CreateAppRequest, Environment},
+            app::{AppStatus, Environment},
             audit::{AuditAction, AuditFilter},
         },
         store::{AppFilter, CredentialColumns, PageRequest, PoolSettings, Store, sql},
@@ -220,77 +217,5 @@ mod tests {
             let page = PageRequest { after, limit: 51 };
             assert_keyset_plan(&plan(&store, sql::tokens_page(Uuid::now_v7(), page)));
         }
-    }
-
-    /// How long the longest read holds a runtime worker: a page of 100 apps
-    /// (with credentials) of an organization holding a million, 90 % in.
-    /// A measurement, not a check: `cargo test --release -p appdeck-server
-    /// --lib longest_read -- --ignored --nocapture`.
-    #[tokio::test]
-    #[ignore = "a measurement: loads a million rows"]
-    async fn longest_read_a_page_of_100_at_a_million_apps() {
-        let (store, directory) = store().await;
-        let organization = crate::domain::organization::Organization {
-            id: Uuid::now_v7(),
-            name: "Scaling Co".to_owned(),
-            created_at: Utc::now(),
-            rate_limit_per_hour: 1000,
-        };
-        let (first_token, _) = crate::provisioning::new_token(
-            organization.id,
-            "admin",
-            crate::domain::token::TokenRole::Admin,
-            None,
-            None,
-        )
-        .unwrap();
-        store.create_organization(&organization, &first_token, &Default::default()).await.unwrap();
-        let request: CreateAppRequest = serde_json::from_value(serde_json::json!({
-            "name": "Template", "website_url": "https://shop.example.com",
-            "authorized_domains": ["shop.example.com", "*.shop.example.com"],
-            "features": {"push": true, "analytics": true},
-            "engagement_platform": "wonderpush", "engagement_credentials": {"access_token": "t".repeat(64)},
-            "webhook_enabled": true, "webhook_url": "https://hooks.example.com/appdeck"
-        }))
-        .unwrap();
-        let template = App::create(organization.id, request, Utc::now()).unwrap();
-        store.insert_app(&template, &Default::default(), Default::default()).await.unwrap();
-        let loader = Connection::open(directory.path().join("plan.db")).unwrap();
-        let columns: Vec<String> = loader
-            .prepare("SELECT name FROM pragma_table_info('apps') ORDER BY cid")
-            .unwrap()
-            .query_map([], |row| row.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        let values: Vec<String> = columns
-            .iter()
-            .map(|column| match column.as_str() {
-                "id" => "unhex(printf('%012x', ?1 + n) || '7000' || '8' || printf('%015x', n))".to_owned(),
-                "api_key" => "'ak_' || printf('%032d', n)".to_owned(),
-                other => format!("template.{other}"),
-            })
-            .collect();
-        let base_ms = Utc::now().timestamp_millis() - 86_400_000;
-        let load = format!(
-            "WITH RECURSIVE numbers(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM numbers WHERE n < 1000000) \
-             INSERT INTO apps ({}) SELECT {} FROM numbers CROSS JOIN apps AS template WHERE template.id = ?2",
-            columns.join(", "),
-            values.join(", ")
-        );
-        loader.execute(&load, rusqlite::params![base_ms, template.id.as_bytes().as_slice()]).unwrap();
-        let deep: Vec<u8> =
-            loader.query_row("SELECT id FROM apps ORDER BY id LIMIT 1 OFFSET 900000", [], |row| row.get(0)).unwrap();
-        let page = PageRequest { after: Some(Uuid::from_slice(&deep).unwrap()), limit: 101 };
-        let mut times = Vec::new();
-        for _ in 0..200 {
-            let started = Instant::now();
-            let apps =
-                store.list_apps(organization.id, AppFilter::default(), page, CredentialColumns::Read).await.unwrap();
-            times.push(started.elapsed());
-            assert_eq!(apps.len(), 101);
-        }
-        times.sort();
-        println!("page of 100 at 1M apps: median {:?}, p99 {:?}, max {:?}", times[100], times[198], times[199]);
     }
 }

@@ -53,8 +53,12 @@ fn build_revision(revision: &str, compare_dir: &Path) -> Result<PathBuf, String>
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|error| format!("cannot run git archive: {error}"))?;
+    // `-m`: the files get the time of unpacking, not of the commit. With the
+    // commit's time, older than the build outputs, cargo would take REV's
+    // crates for already built.
     let unpacked = Command::new("tar")
         .arg("-x")
+        .arg("-m")
         .arg("-C")
         .arg(&source)
         .stdin(archive.stdout.ok_or("git archive has no stdout")?)
@@ -63,10 +67,27 @@ fn build_revision(revision: &str, compare_dir: &Path) -> Result<PathBuf, String>
     if !unpacked.success() {
         return Err(format!("`git archive {revision}` could not be unpacked: is it a revision of this repository?"));
     }
-    // The same target directory as the working tree's build: the
-    // dependencies both share are not compiled twice. The new server was
-    // copied out of it before this build replaces its binary.
-    let target_dir = build::target_dir(&workspace_root)?;
+    // A target directory of its own. Cargo names a workspace crate's outputs
+    // by its name, version and path within the workspace, the same for REV
+    // and the working tree: in one target directory each build would take
+    // the other's outputs for its own. It is seeded, once, with a copy of
+    // the working tree's release outputs, so that the dependencies both
+    // share are not compiled again.
+    let target_dir = compare_dir.join("target");
+    if !target_dir.exists() {
+        std::fs::create_dir_all(&target_dir)
+            .map_err(|error| format!("cannot create {}: {error}", target_dir.display()))?;
+        let release = build::target_dir(&workspace_root)?.join("release");
+        let copied = Command::new("cp")
+            .arg("-a")
+            .arg(&release)
+            .arg(&target_dir)
+            .status()
+            .map_err(|error| format!("cannot run cp: {error}"))?;
+        if !copied.success() {
+            return Err(format!("cannot copy {} to {}", release.display(), target_dir.display()));
+        }
+    }
     eprintln!("bench: building {revision} from {}", source.display());
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(&source)

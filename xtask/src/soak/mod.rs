@@ -237,3 +237,21 @@ fn create_organization(binary: &Path, environment: &[(&str, String)]) -> Result<
     }
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_parse_a_backend_and_minutes_in_any_order() {
+        let parsed = Options::parse(&["--minutes", "0.5", "--backend", "postgres"]);
+        assert!(matches!(parsed, Some(Options { backend: Backend::Postgres, minutes }) if minutes == 0.5));
+        let defaults = Options::parse(&[]);
+        assert!(matches!(defaults, Some(Options { backend: Backend::Sqlite, minutes }) if minutes == 10.0));
+        for refused in
+            [&["--minutes", "0"][..], &["--minutes", "soon"], &["--minutes"], &["--backend", "mysql"], &["--quick"]]
+        {
+            assert!(Options::parse(refused).is_none(), "{refused:?}");
+        }
+    }
+}

@@ -41,6 +41,9 @@ pub fn init(format: LogFormat) -> LogGuard {
     guard
 }
 
+/// How long the writer lets lines gather between two writes.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// A buffer of `capacity` bytes in front of `sink`, drained by a thread of
 /// its own. The writer goes to the subscriber; the guard ends the thread.
 pub fn buffered<W: Write + Send + 'static>(sink: W, capacity: usize, format: LogFormat) -> (BufferedWriter, LogGuard) {
@@ -98,8 +101,13 @@ impl Shared {
             }
             // A line longer than the whole buffer goes in alone.
             if state.lines.is_empty() || state.lines.len() + line.len() <= self.capacity {
+                // The writer waits only on an empty buffer: waking it for
+                // every line was a futex call and a context switch a request.
+                let was_empty = state.lines.is_empty();
                 state.lines.extend_from_slice(line);
-                self.has_lines.notify_one();
+                if was_empty {
+                    self.has_lines.notify_one();
+                }
                 return;
             }
             if lossy {
@@ -132,6 +140,9 @@ impl Shared {
             if closed && self.state().lines.is_empty() {
                 return;
             }
+            // Lets lines gather, so that a busy server wakes this thread and
+            // writes to stderr about once a millisecond, not once a line.
+            thread::sleep(GATHER);
         }
     }
 }

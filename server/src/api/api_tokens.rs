@@ -16,7 +16,9 @@ use uuid::Uuid;
 
 use super::{
     apps::SuccessResponse,
+    extract::{ApiJson, ApiPath, ApiQuery, IdempotentJson},
     pagination::{into_page, page_request},
+    responses::{AuthenticatedErrors, ConflictError, InputErrors, JsonBodyErrors, NotFoundError},
 };
 use crate::{
     auth::{Administer, Authorized},
@@ -25,11 +27,8 @@ use crate::{
         audit::AuditContext,
         token::{CreateApiTokenRequest, Token, UpdateApiTokenRequest},
     },
-    error::{
-        ApiError, ApiJson, ApiPath, ApiQuery, AuthenticatedErrors, ConflictError, InputErrors, JsonBodyErrors,
-        NotFoundError,
-    },
-    idempotency::{IdempotencyKey, IdempotentJson},
+    error::ApiError,
+    idempotency::IdempotencyKey,
     provisioning,
     state::AppState,
     store::Created,

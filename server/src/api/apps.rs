@@ -12,7 +12,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::pagination::{into_page, page_request};
+use super::{
+    extract::{ApiJson, ApiPath, ApiQuery, IdempotentJson},
+    pagination::{into_page, page_request},
+    responses::{AuthenticatedErrors, ConflictError, InputErrors, JsonBodyErrors, NotFoundError},
+};
 use crate::{
     auth::{Authorized, Caller, Permission, WriteApps, role_allows},
     domain::{
@@ -20,11 +24,8 @@ use crate::{
         app::{App, AppStatus, CreateAppRequest, Environment, UpdateAppRequest},
         audit::AuditContext,
     },
-    error::{
-        ApiError, ApiJson, ApiPath, ApiQuery, AuthenticatedErrors, ConflictError, InputErrors, JsonBodyErrors,
-        NotFoundError,
-    },
-    idempotency::{IdempotencyKey, IdempotentJson},
+    error::ApiError,
+    idempotency::IdempotencyKey,
     state::AppState,
     store::{AppFilter, Created, CredentialColumns},
 };

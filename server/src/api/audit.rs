@@ -6,11 +6,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::pagination::{into_page, page_request};
+use super::{
+    extract::ApiQuery,
+    pagination::{into_page, page_request},
+    responses::{AuthenticatedErrors, InputErrors},
+};
 use crate::{
     auth::{Administer, Authorized},
     domain::audit::{AuditAction, AuditEvent, AuditFilter},
-    error::{ApiError, ApiQuery, AuthenticatedErrors, InputErrors},
+    error::ApiError,
     state::AppState,
 };
 

@@ -4,10 +4,11 @@ use axum::{Json, extract::State};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::responses::AuthenticatedErrors;
 use crate::{
     auth::Caller,
     domain::{organization::Organization, token::Token},
-    error::{ApiError, AuthenticatedErrors},
+    error::ApiError,
     state::AppState,
 };
 

@@ -5,10 +5,14 @@
 mod api_tokens;
 mod apps;
 mod audit;
+mod extract;
+mod fallback;
 mod identity;
+mod json_body;
 mod operations;
 mod organization;
 mod pagination;
+mod responses;
 pub mod spec;
 
 use std::time::{Duration, Instant};
@@ -41,7 +45,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     auth,
     config::Config,
-    error::{self, ApiError},
+    error::{ApiError, ErrorBody},
     rate_limit::CountedRequest,
     request_id,
     state::AppState,
@@ -53,7 +57,7 @@ use crate::{
     info(title = "appdeck App Management API", version = "1.0.0"),
     security(("ApiKeyHeader" = []), ("TokenAuth" = []), ("BearerAuth" = [])),
     modifiers(&SecuritySchemes),
-    components(schemas(error::ErrorBody)),
+    components(schemas(ErrorBody)),
     tags(
         (name = "identity", description = "Who the calling token is"),
         (name = "organization", description = "The organization that owns the calling token"),
@@ -96,47 +100,6 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// Every response carries `X-Request-Id`, and every success of an
-/// authenticated operation the `X-RateLimit-*` headers, each set by one
-/// layer in `router`; so they are declared here, in one place, too.
-struct ResponseHeaders;
-
-impl Modify for ResponseHeaders {
-    fn modify(&self, openapi: &mut openapi::OpenApi) {
-        let request_id = openapi::header::HeaderBuilder::new()
-            .schema(Some(openapi::ObjectBuilder::new().schema_type(openapi::schema::Type::String)))
-            .description(Some(
-                "The request's id: the client's when it sent one of at most 64 printable ASCII characters, otherwise generated",
-            ))
-            .build();
-        let has_global_security = openapi.security.as_ref().is_some_and(|security| !security.is_empty());
-        for path_item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut path_item.get,
-                &mut path_item.put,
-                &mut path_item.post,
-                &mut path_item.delete,
-                &mut path_item.patch,
-            ];
-            for operation in operations.into_iter().flatten() {
-                let is_authenticated = match &operation.security {
-                    Some(security) => !security.is_empty(),
-                    None => has_global_security,
-                };
-                for (status, response) in operation.responses.responses.iter_mut() {
-                    let openapi::RefOr::T(response) = response else { continue };
-                    response.headers.insert("X-Request-Id".to_owned(), openapi::RefOr::T(request_id.clone()));
-                    if is_authenticated && status.starts_with('2') {
-                        for (name, header) in error::rate_limit_headers() {
-                            response.headers.insert(name.to_owned(), openapi::RefOr::T(header));
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
 fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(identity::get_current_token))
@@ -153,7 +116,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
 pub fn openapi() -> openapi::OpenApi {
     let mut document = api_routes().into_openapi();
     // After the routes: `ApiDoc`'s own modifiers run before any path exists.
-    ResponseHeaders.modify(&mut document);
+    responses::ResponseHeaders.modify(&mut document);
     document
 }
 
@@ -203,12 +166,12 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route_layer(middleware::from_fn(move |request: Request, next: Next| enforce_timeout(timeout, request, next)))
         .merge(operations::router())
         .merge(spec::router())
-        .fallback(error::route_not_found)
-        .method_not_allowed_fallback(error::method_not_allowed)
+        .fallback(fallback::route_not_found)
+        .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
-        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(CatchPanicLayer::custom(fallback::panic_response))
         .layer(CompressionLayer::new());
     let router = match cors_layer(&settings.cors_allowed_origins) {
         Some(cors) => router.layer(cors),

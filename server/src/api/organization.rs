@@ -4,6 +4,10 @@ use axum::{Json, extract::State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::{
+    extract::ApiJson,
+    responses::{AuthenticatedErrors, InputErrors, JsonBodyErrors},
+};
 use crate::{
     auth::{Administer, Authorized, Caller},
     domain::{
@@ -11,7 +15,7 @@ use crate::{
         audit::AuditContext,
         organization::{Organization, validate_organization_name},
     },
-    error::{ApiError, ApiJson, AuthenticatedErrors, InputErrors, JsonBodyErrors},
+    error::ApiError,
     state::AppState,
 };
 

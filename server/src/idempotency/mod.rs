@@ -17,7 +17,7 @@ pub mod sealed;
 use std::{ops::RangeInclusive, sync::Arc};
 
 use axum::{
-    extract::{FromRequest, OptionalFromRequestParts, Request},
+    extract::OptionalFromRequestParts,
     http::{HeaderName, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
@@ -37,8 +37,7 @@ use uuid::Uuid;
 
 use self::sealed::{Sealed, SealingKey};
 use crate::{
-    domain::RequestBody,
-    error::{ApiError, deserialize_json_body, read_json_value},
+    error::ApiError,
     store::{IdempotencyRecord, IdempotentWrite, SealedResponse, Store},
 };
 
@@ -113,37 +112,19 @@ impl IntoParams for IdempotencyKey {
     }
 }
 
-/// A JSON request body and the `Idempotency-Key` sent with it: like
-/// `ApiJson`, and the key, when there is one, keeps the body's canonical
-/// form to tell a retry from another request.
-pub struct IdempotentJson<T> {
-    pub body: T,
-    pub key: Option<PresentedKey>,
-}
-
 /// A key as the client sent it, with the canonical form of the body it came with.
 pub struct PresentedKey {
     key: IdempotencyKey,
     canonical_body: Vec<u8>,
 }
 
-impl<S, T> FromRequest<S> for IdempotentJson<T>
-where
-    S: Send + Sync,
-    T: RequestBody,
-{
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let (mut parts, body) = request.into_parts();
-        let key = <IdempotencyKey as OptionalFromRequestParts<S>>::from_request_parts(&mut parts, state).await?;
-        let value = read_json_value(Request::from_parts(parts, body), state).await?;
-        let key = key.map(|key| PresentedKey { key, canonical_body: canonical_json(&value) });
-        Ok(Self { body: deserialize_json_body(value)?, key })
-    }
-}
-
 impl PresentedKey {
+    /// The key and the JSON body it came with: only the body's canonical
+    /// form is kept, to tell a retry from another request.
+    pub fn new(key: IdempotencyKey, body: &Value) -> Self {
+        Self { key, canonical_body: canonical_json(body) }
+    }
+
     /// The key as one organization used it for one operation.
     pub fn scope(self, organization_id: Uuid, operation: &str) -> ScopedKey {
         let fingerprint =

@@ -2,14 +2,7 @@
 //! Secrets appear in exactly one response: the one that creates the token
 //! (replayed, sealed until then, to a retry with the same `Idempotency-Key`).
 
-use std::sync::Arc;
-
-use axum::{
-    Json,
-    extract::State,
-    http::StatusCode,
-    response::{IntoResponse, Response},
-};
+use axum::{Json, extract::State, response::Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -28,10 +21,9 @@ use crate::{
         token::{CreateApiTokenRequest, Token, UpdateApiTokenRequest},
     },
     error::ApiError,
-    idempotency::IdempotencyKey,
+    idempotency::{Create, IdempotencyKey},
     provisioning,
     state::AppState,
-    store::Created,
 };
 
 #[derive(Serialize, ToSchema)]
@@ -135,38 +127,30 @@ pub async fn create_api_token(
 ) -> Result<Response, ApiError> {
     let caller = authorized.caller;
     let now = domain::now();
-    let key = key.map(|key| key.scope(caller.organization_id, "create_api_token"));
-    if let Some(key) = &key
-        && let Some(earlier) = key.earlier_answer(state.store.as_ref(), now).await?
-    {
-        return Ok(earlier);
-    }
-    let (new_token, secret) = provisioning::new_token(
-        caller.organization_id,
-        &request.label,
-        request.role,
-        Some(caller.token.id),
-        request.expires_at,
-    )?;
-    let respond = |token: &Token, secret: &str| CreatedApiTokenResponse {
-        success: true,
-        token: token.clone(),
-        secret: secret.to_owned(),
-    };
-    let Some(key) = key else {
-        let token = state.store.create_token(&new_token, &audit, state.quotas).await?;
-        return Ok((StatusCode::CREATED, Json(respond(&token, &secret))).into_response());
-    };
-    let key = Arc::new(key);
-    // The recorded response holds the secret: it is kept sealed, never in plaintext.
-    let seal = {
-        let (key, secret) = (key.clone(), secret.clone());
-        Arc::new(move |token: &Token| key.seal(StatusCode::CREATED, &respond(token, &secret)))
-    };
-    match state.store.create_token_once(&new_token, &audit, state.quotas, key.write(now, seal)).await? {
-        Created::New(token) => Ok((StatusCode::CREATED, Json(respond(&token, &secret))).into_response()),
-        Created::Earlier(record) => key.replay(record),
-    }
+    let store = state.store.as_ref();
+    Create { store, organization_id: caller.organization_id, operation: "create_api_token", now }
+        .answer(
+            key,
+            || {
+                let (new_token, secret) = provisioning::new_token(
+                    caller.organization_id,
+                    &request.label,
+                    request.role,
+                    Some(caller.token.id),
+                    request.expires_at,
+                )?;
+                // Under a key this answer is recorded: it holds the secret, so it is kept sealed, never in plaintext.
+                let respond = move |token: &Token| CreatedApiTokenResponse {
+                    success: true,
+                    token: token.clone(),
+                    secret: secret.clone(),
+                };
+                Ok((new_token, respond))
+            },
+            async |new_token| store.create_token(&new_token, &audit, state.quotas).await,
+            async |new_token, write| store.create_token_once(&new_token, &audit, state.quotas, write).await,
+        )
+        .await
 }
 
 /// Get an API token

@@ -1,12 +1,6 @@
 //! `/v1/apps`: create, list, read, update, delete apps and rotate their secrets.
 
-use axum::{
-    Json,
-    extract::State,
-    http::StatusCode,
-    response::{IntoResponse, Response},
-};
-use std::sync::Arc;
+use axum::{Json, extract::State, response::Response};
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -25,7 +19,7 @@ use crate::{
         audit::AuditContext,
     },
     error::ApiError,
-    idempotency::IdempotencyKey,
+    idempotency::{Create, IdempotencyKey},
     state::AppState,
     store::{AppFilter, Created, CredentialColumns},
 };
@@ -145,27 +139,24 @@ pub async fn create_app(
 ) -> Result<Response, ApiError> {
     let caller = authorized.caller;
     let now = domain::now();
-    let key = key.map(|key| key.scope(caller.organization_id, "create_app"));
-    if let Some(key) = &key
-        && let Some(earlier) = key.earlier_answer(state.store.as_ref(), now).await?
-    {
-        return Ok(earlier);
-    }
-    let app = App::create(caller.organization_id, request, now)?;
-    let respond = |caller: &Caller, app: &App| AppResponse { success: true, app: visible_to(caller, app.clone()) };
-    let Some(key) = key else {
-        state.store.insert_app(&app, &audit, state.quotas).await?;
-        return Ok((StatusCode::CREATED, Json(respond(&caller, &app))).into_response());
-    };
-    let key = Arc::new(key);
-    let seal = {
-        let (key, caller) = (key.clone(), caller.clone());
-        Arc::new(move |app: &App| key.seal(StatusCode::CREATED, &respond(&caller, app)))
-    };
-    match state.store.insert_app_once(&app, &audit, state.quotas, key.write(now, seal)).await? {
-        Created::New(()) => Ok((StatusCode::CREATED, Json(respond(&caller, &app))).into_response()),
-        Created::Earlier(record) => key.replay(record),
-    }
+    let store = state.store.as_ref();
+    Create { store, organization_id: caller.organization_id, operation: "create_app", now }
+        .answer(
+            key,
+            || {
+                let app = App::create(caller.organization_id, request, now)?;
+                Ok((app, move |app: &App| AppResponse { success: true, app: visible_to(&caller, app.clone()) }))
+            },
+            async |app| {
+                store.insert_app(&app, &audit, state.quotas).await?;
+                Ok(app)
+            },
+            async |app, write| match store.insert_app_once(&app, &audit, state.quotas, write).await? {
+                Created::New(()) => Ok(Created::New(app)),
+                Created::Earlier(record) => Ok(Created::Earlier(record)),
+            },
+        )
+        .await
 }
 
 /// Get an app

@@ -12,6 +12,7 @@
 //! `Store::insert_app_once`), so concurrent retries create one resource.
 //! What is kept, and why the body is sealed, is in `sealed`.
 
+mod create;
 pub mod sealed;
 
 use std::{ops::RangeInclusive, sync::Arc};
@@ -35,6 +36,7 @@ use utoipa::{
 };
 use uuid::Uuid;
 
+pub use self::create::Create;
 use self::sealed::{Sealed, SealingKey};
 use crate::{
     error::ApiError,
@@ -126,7 +128,7 @@ impl PresentedKey {
     }
 
     /// The key as one organization used it for one operation.
-    pub fn scope(self, organization_id: Uuid, operation: &str) -> ScopedKey {
+    fn scope(self, organization_id: Uuid, operation: &str) -> ScopedKey {
         let fingerprint =
             Sha256::new().chain_update(operation).chain_update([0]).chain_update(&self.canonical_body).finalize();
         ScopedKey {
@@ -139,7 +141,7 @@ impl PresentedKey {
 }
 
 /// An `Idempotency-Key` in its organization, with the request it came with.
-pub struct ScopedKey {
+struct ScopedKey {
     organization_id: Uuid,
     key_hash: [u8; 32],
     /// SHA-256 of the operation and the canonical body: what makes a retry the same request.
@@ -150,7 +152,7 @@ pub struct ScopedKey {
 impl ScopedKey {
     /// The answer recorded earlier under this key, if it is live: its
     /// replay, or a 409 when it answered another request.
-    pub async fn earlier_answer(&self, store: &dyn Store, now: DateTime<Utc>) -> Result<Option<Response>, ApiError> {
+    async fn earlier_answer(&self, store: &dyn Store, now: DateTime<Utc>) -> Result<Option<Response>, ApiError> {
         match store.find_idempotency_record(self.organization_id, &self.key_hash, now).await? {
             Some(record) => self.replay(record).map(Some),
             None => Ok(None),
@@ -158,7 +160,7 @@ impl ScopedKey {
     }
 
     /// A create to record under this key, with `seal` making its response.
-    pub fn write<T>(
+    fn write<T>(
         &self,
         now: DateTime<Utc>,
         seal: Arc<dyn Fn(&T) -> SealedResponse + Send + Sync>,
@@ -168,7 +170,7 @@ impl ScopedKey {
 
     /// The response to record: `body` as it is sent, sealed. The fingerprint
     /// is authenticated with it, so it opens only for the same request.
-    pub fn seal(&self, status: StatusCode, body: &impl Serialize) -> SealedResponse {
+    fn seal(&self, status: StatusCode, body: &impl Serialize) -> SealedResponse {
         let plaintext = serde_json::to_vec(body).expect("a response body serialises to JSON");
         let Sealed { nonce, ciphertext } = self.sealing_key.seal(&plaintext, &self.fingerprint);
         SealedResponse { status: status.as_u16(), nonce, sealed_body: ciphertext }
@@ -176,7 +178,7 @@ impl ScopedKey {
 
     /// The recorded response again, marked as a replay; a 409 when the
     /// record answered another request.
-    pub fn replay(&self, record: IdempotencyRecord) -> Result<Response, ApiError> {
+    fn replay(&self, record: IdempotencyRecord) -> Result<Response, ApiError> {
         if record.fingerprint != self.fingerprint {
             return Err(ApiError::IdempotencyKeyReused);
         }

@@ -5,7 +5,7 @@ use std::{net::SocketAddr, time::Duration};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::{
-    auth::{ClientAddressing, ForwardedHeader, TrustedProxies},
+    client_address::{ClientAddressing, ForwardedHeader, TrustedProxies},
     connections::ConnectionSettings,
     domain::{quota::Quotas, token::TokenRole},
     rate_limit::redis::FailureMode,

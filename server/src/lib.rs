@@ -24,7 +24,7 @@ pub mod provisioning;
 pub mod rate_limit;
 /// `X-Request-Id`: the client's kept when short and printable, else a generated UUIDv7.
 pub mod request_id;
-/// Random secrets from the operating system's CSPRNG.
+/// Random secrets from the operating system's CSPRNG, and what `Debug` prints in their place.
 pub mod secret;
 /// Building the application, binding the listener, serving until stopped.
 pub mod startup;

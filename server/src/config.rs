@@ -1,14 +1,15 @@
 //! The command line: subcommands, and settings read from flags or the environment.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{fmt, net::SocketAddr, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::{
-    auth::{ClientAddressing, ForwardedHeader, TrustedProxies},
+    client_address::{ClientAddressing, ForwardedHeader, TrustedProxies},
     connections::ConnectionSettings,
     domain::{quota::Quotas, token::TokenRole},
     rate_limit::redis::FailureMode,
+    secret::RedactedUrl,
     store::{PoolSettings, StoreSettings},
 };
 
@@ -88,7 +89,7 @@ impl From<RoleArgument> for TokenRole {
 
 /// Settings shared by every subcommand. Each flag can also be set by the
 /// environment variable shown in `--help`.
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct Config {
     /// Address to listen on. Port 0 picks a free port.
     #[arg(long, env = "APPDECK_BIND", default_value = "127.0.0.1:8080", global = true)]
@@ -192,6 +193,64 @@ pub struct Config {
     pub log_format: LogFormat,
 }
 
+/// Every setting, with the database and Redis URLs redacted, since either
+/// may hold a password. Destructured in full, so that a new setting does not
+/// compile until it is listed here, redacted or not.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self {
+            bind,
+            database_url,
+            redis_url,
+            redis_failure_mode,
+            redis_key_prefix,
+            db_max_connections,
+            db_acquire_timeout_secs,
+            rate_limit_per_hour,
+            auth_failures_per_minute,
+            trusted_proxies,
+            forwarded_header,
+            header_read_timeout_secs,
+            keep_alive_timeout_secs,
+            max_connections,
+            drain_timeout_secs,
+            request_timeout_secs,
+            cors_allowed_origins,
+            max_body_bytes,
+            max_apps_per_organization,
+            max_tokens_per_organization,
+            db_statement_timeout_secs,
+            sqlite_max_page_count,
+            log_format,
+        } = self;
+        f.debug_struct("Config")
+            .field("bind", bind)
+            .field("database_url", &RedactedUrl(database_url))
+            .field("redis_url", &redis_url.as_deref().map(RedactedUrl))
+            .field("redis_failure_mode", redis_failure_mode)
+            .field("redis_key_prefix", redis_key_prefix)
+            .field("db_max_connections", db_max_connections)
+            .field("db_acquire_timeout_secs", db_acquire_timeout_secs)
+            .field("rate_limit_per_hour", rate_limit_per_hour)
+            .field("auth_failures_per_minute", auth_failures_per_minute)
+            .field("trusted_proxies", trusted_proxies)
+            .field("forwarded_header", forwarded_header)
+            .field("header_read_timeout_secs", header_read_timeout_secs)
+            .field("keep_alive_timeout_secs", keep_alive_timeout_secs)
+            .field("max_connections", max_connections)
+            .field("drain_timeout_secs", drain_timeout_secs)
+            .field("request_timeout_secs", request_timeout_secs)
+            .field("cors_allowed_origins", cors_allowed_origins)
+            .field("max_body_bytes", max_body_bytes)
+            .field("max_apps_per_organization", max_apps_per_organization)
+            .field("max_tokens_per_organization", max_tokens_per_organization)
+            .field("db_statement_timeout_secs", db_statement_timeout_secs)
+            .field("sqlite_max_page_count", sqlite_max_page_count)
+            .field("log_format", log_format)
+            .finish()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -262,5 +321,16 @@ mod tests {
         assert!(error.to_string().contains("--max-body-bytes"), "{error}");
         let error = Cli::try_parse_from(["appdeck-server", "--trusted-proxies", "10.0.0.0/33", "serve"]).unwrap_err();
         assert!(error.to_string().contains("--trusted-proxies"), "{error}");
+    }
+
+    #[test]
+    fn debug_output_redacts_the_urls_that_may_hold_a_password() {
+        let mut config = Config::with_database_url("postgres://appdeck:db-hunter2@db.internal/appdeck");
+        config.redis_url = Some("redis://:redis-hunter2@cache.internal:6379".into());
+        let printed = format!("{:?}", Cli { config, command: Command::Serve });
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains(r#"database_url: "postgres://[redacted]""#), "{printed}");
+        assert!(printed.contains(r#"redis_url: Some("redis://[redacted]")"#), "{printed}");
+        assert!(printed.contains("redis_key_prefix: \"appdeck:\""), "every other setting is shown: {printed}");
     }
 }

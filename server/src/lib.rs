@@ -2,8 +2,10 @@
 
 /// HTTP layer: routes, handlers and the utoipa document derived from them.
 pub mod api;
-/// Authentication (middleware, token format, failed-auth limit), extractors and the role matrix.
+/// Authentication (middleware, token format), extractors and the role matrix.
 pub mod auth;
+/// Who the client is: the TCP peer, or the address a trusted proxy forwarded.
+pub mod client_address;
 /// Command line and environment configuration.
 pub mod config;
 /// The HTTP/1 accept loop: header-read and keep-alive timeouts, a cap on connections, the drain.
@@ -18,11 +20,11 @@ pub mod idempotency;
 pub mod metrics;
 /// Making organizations and tokens: where a token secret is born (API, CLI, first start, tests).
 pub mod provisioning;
-/// The per-token hourly request limit, in process or in Redis.
+/// The per-token hourly request limit and the failed-authentication limit, in process or in Redis.
 pub mod rate_limit;
 /// `X-Request-Id`: the client's kept when short and printable, else a generated UUIDv7.
 pub mod request_id;
-/// Random secrets from the operating system's CSPRNG.
+/// Random secrets from the operating system's CSPRNG, and what `Debug` prints in their place.
 pub mod secret;
 /// Building the application, binding the listener, serving until stopped.
 pub mod startup;

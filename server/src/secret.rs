@@ -1,4 +1,8 @@
-//! Random base62 strings for tokens, app keys and app secrets.
+//! Random base62 strings for tokens, app keys and app secrets; and what
+//! `Debug` prints in place of a secret, so that no log line or panic
+//! message carries one.
+
+use std::fmt;
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -38,6 +42,32 @@ pub fn is_base62(text: &str) -> bool {
     text.bytes().all(|byte| byte.is_ascii_alphanumeric())
 }
 
+/// Printed by `Debug` in place of a secret's value.
+pub struct Redacted;
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// A URL as `Debug` prints it: its scheme, which says what it points at,
+/// and nothing of the rest, where a user name, a password or a token may be.
+pub struct RedactedUrl<'a>(pub &'a str);
+
+impl fmt::Debug for RedactedUrl<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = self.0.split_once("://").map(|(scheme, _)| scheme).filter(|scheme| {
+            scheme.starts_with(|first: char| first.is_ascii_alphabetic())
+                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        });
+        match scheme {
+            Some(scheme) => write!(f, "\"{scheme}://[redacted]\""),
+            None => Redacted.fmt(f),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +90,14 @@ mod tests {
         assert_eq!(base62_fixed(61, 2), "0z");
         assert_eq!(base62_fixed(62, 2), "10");
         assert_eq!(base62_fixed(u64::from(u32::MAX), 6), "4gfFC3");
+    }
+
+    #[test]
+    fn a_redacted_url_shows_its_scheme_and_nothing_else() {
+        let url = "postgres://appdeck:hunter2@db.internal:5432/appdeck?password=hunter3";
+        assert_eq!(format!("{:?}", RedactedUrl(url)), r#""postgres://[redacted]""#);
+        assert_eq!(format!("{:?}", RedactedUrl("sqlite://./appdeck.db")), r#""sqlite://[redacted]""#);
+        assert_eq!(format!("{:?}", RedactedUrl("appdeck:hunter2@db.internal")), "[redacted]");
+        assert_eq!(format!("{:?}", RedactedUrl("user:hunter2@db://x")), "[redacted]");
     }
 }

@@ -9,12 +9,11 @@ use tokio::net::TcpListener;
 
 use crate::{
     api::{self, HttpSettings},
-    auth::{FailedAuthLimit, FailedAuthLimiter},
     config::Config,
     connections::{self, ConnectionSettings},
     metrics::Metrics,
     provisioning,
-    rate_limit::{InProcessRateLimiter, RateLimiter, redis::RedisLimits},
+    rate_limit::{FailedAuthLimit, FailedAuthLimiter, InProcessRateLimiter, RateLimiter, redis::RedisLimits},
     state::AppState,
     store::{Deferred, Store, StoreError},
 };

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use crate::{
-    auth::{ClientAddressing, FailedAuthLimit},
+    client_address::ClientAddressing,
     domain::quota::Quotas,
     metrics::Metrics,
-    rate_limit::RateLimiter,
+    rate_limit::{FailedAuthLimit, RateLimiter},
     store::Store,
 };
 

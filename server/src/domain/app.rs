@@ -12,6 +12,8 @@ use super::{
 };
 use crate::secret::random_base62;
 
+mod debug;
+
 /// Credentials of an engagement or email platform: a free-form JSON object.
 pub type Credentials = serde_json::Map<String, serde_json::Value>;
 
@@ -80,7 +82,7 @@ pub struct AppFeaturesInput {
     pub ai_insights: Option<bool>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Clone, PartialEq, Serialize, ToSchema)]
 pub struct App {
     #[schema(read_only)]
     pub id: Uuid,

@@ -9,7 +9,7 @@ use utoipa::{
     openapi::{ObjectBuilder, RefOr, Schema, Type},
 };
 
-use super::{ValidationError, app::Credentials};
+use super::ValidationError;
 
 pub const NAME_MAX_CHARS: usize = 100;
 pub const URL_MAX_CHARS: usize = 2048;
@@ -111,7 +111,7 @@ impl ToSchema for CredentialsInput {}
 
 /// Credentials as [`CredentialsInput`] states them; the size has a code of
 /// its own, as a client treats "too large" apart from "not a string".
-pub fn credentials(value: &Credentials, field: &str) -> Result<(), ValidationError> {
+pub fn credentials(value: &serde_json::Map<String, serde_json::Value>, field: &str) -> Result<(), ValidationError> {
     if let Some((key, _)) = value.iter().find(|(_, value)| !value.is_string()) {
         return Err(ValidationError::new(format!(
             "`{field}.{key}` must be a string: credentials are a flat object of string values"

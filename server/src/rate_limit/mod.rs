@@ -1,6 +1,7 @@
 //! The per-token hourly request limit. `RateLimiter` is the seam: the
 //! in-process limiter here serves one instance; `redis::RedisLimits` stands
-//! behind the same trait for several.
+//! behind the same trait for several. Beside it, `failed_attempts` limits
+//! failed authentications per client address, behind the same two stores.
 //!
 //! The limit is a GCRA (generic cell rate algorithm), as governor
 //! implements it: an allowance of `limit` requests that refills evenly over
@@ -22,6 +23,11 @@ use governor::{
     state::keyed::DefaultKeyedStateStore,
 };
 use uuid::Uuid;
+
+mod failed_attempts;
+pub mod redis;
+
+pub use failed_attempts::{FailedAuthLimit, FailedAuthLimiter, WINDOW as FAILED_AUTH_WINDOW};
 
 const HOUR: Duration = Duration::from_secs(3600);
 /// Tokens tracked by one per-limit table before idle ones are forgotten.
@@ -80,8 +86,6 @@ impl CountedRequest {
         self.0.get().copied()
     }
 }
-
-pub mod redis;
 
 /// A shared limit store that did not answer, in fail-closed mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,11 +19,10 @@ use async_trait::async_trait;
 use redis::{Script, aio::ConnectionManager};
 use uuid::Uuid;
 
-use super::{LimitStoreUnavailable, RateLimitDecision, RateLimiter, unix_seconds_after};
-use crate::{
-    auth::{FAILED_AUTH_WINDOW, FailedAuthLimit},
-    metrics::Metrics,
+use super::{
+    FAILED_AUTH_WINDOW, FailedAuthLimit, LimitStoreUnavailable, RateLimitDecision, RateLimiter, unix_seconds_after,
 };
+use crate::metrics::Metrics;
 
 /// What to do when Redis does not answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

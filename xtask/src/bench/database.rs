@@ -70,7 +70,7 @@ impl Drop for Database {
 }
 
 fn execute_postgres(url: &str, sql: &str) -> Result<(), sqlx::Error> {
-    super::seed::block_on(async {
+    super::runtime::block_on(async {
         let mut connection = sqlx::PgConnection::connect(url).await?;
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(&mut connection).await?;
         connection.close().await

@@ -15,7 +15,7 @@ use sqlx::Connection;
 use super::{
     database::{Backend, Database},
     process::Server,
-    seed::block_on,
+    runtime::block_on,
     wrk::{self, Load, Request},
 };
 

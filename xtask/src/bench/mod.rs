@@ -14,6 +14,7 @@ mod durability;
 pub mod http;
 pub mod process;
 mod report;
+mod runtime;
 mod scenarios;
 mod seed;
 mod wrk;

@@ -14,7 +14,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use sqlx::Connection;
 
-use super::database::{Backend, Database};
+use super::{
+    database::{Backend, Database},
+    runtime::block_on,
+};
 
 /// Where one organization's fixture rows come from and how they are numbered.
 pub struct Fixture {
@@ -126,9 +129,4 @@ fn insert_sql(columns: &[String], backend: Backend) -> String {
         columns.join(", "),
         values.join(", "),
     )
-}
-
-/// Runs a future on a runtime of its own: the rest of xtask is synchronous.
-pub fn block_on<T>(future: impl Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime").block_on(future)
 }

@@ -26,10 +26,10 @@ use std::{
 
 use async_trait::async_trait;
 
-use crate::rate_limit::LimitStoreUnavailable;
+use super::LimitStoreUnavailable;
 
 /// The seam for where failures are counted: this process's memory, or a
-/// store shared by every instance (`rate_limit::redis`).
+/// store shared by every instance (`redis`).
 #[async_trait]
 pub trait FailedAuthLimit: Send + Sync {
     /// In one atomic step: counts a failed authentication of `address` when

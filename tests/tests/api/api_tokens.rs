@@ -2,22 +2,18 @@
 //! disable and enable, revoke; labels, expiry, the last active admin,
 //! roles, isolation between organizations and `last_used_at`.
 
-use std::{collections::HashSet, num::NonZeroU64};
+use std::collections::HashSet;
 
 use appdeck_client::{Client, types};
 use appdeck_server::domain::token::TokenRole;
 use appdeck_tests::{
-    TestApp, api_token_request_from, api_token_update_from, error_response, expect_error, is_prefixed_base62,
+    TestApp, api_token_request_from, api_token_update_from, error_response, expect_error, is_prefixed_base62, limit,
     spawn_app, typed_cursor,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-fn limit(value: u64) -> Option<NonZeroU64> {
-    Some(NonZeroU64::new(value).expect("a non-zero limit"))
-}
 
 fn relabel(label: &str) -> types::UpdateApiTokenRequest {
     api_token_update_from(json!({ "label": label }))

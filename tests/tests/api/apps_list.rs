@@ -1,17 +1,13 @@
 //! `GET /v1/apps`: oldest first, `limit` and `cursor` keyset pagination,
 //! and the `environment` and `status` filters.
 
-use std::{collections::HashSet, num::NonZeroU64};
+use std::collections::HashSet;
 
 use appdeck_client::types;
-use appdeck_tests::{TestApp, error_response, expect_error, spawn_app, typed_cursor};
+use appdeck_tests::{TestApp, error_response, expect_error, limit, spawn_app, typed_cursor};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-fn limit(value: u64) -> Option<NonZeroU64> {
-    Some(NonZeroU64::new(value).expect("a non-zero limit"))
-}
 
 /// Creates `count` apps named `App 0`, `App 1`, ... and returns their ids in creation order.
 async fn create_apps(app: &TestApp, count: usize) -> Vec<Uuid> {

@@ -3,13 +3,13 @@
 //! secret; filters, newest-first paging, admins only, and organizations
 //! that do not see each other's events.
 
-use std::{collections::HashSet, num::NonZeroU64, time::Duration};
+use std::collections::HashSet;
 
 use appdeck_client::{Client, ResponseValue, types};
 use appdeck_server::domain::token::TokenRole;
 use appdeck_tests::{
     TestApp, all_audit_events, api_token_request_from, api_token_update_from, app_request_from, error_response,
-    expect_error, header_text, read_error, spawn_app, typed_cursor,
+    expect_error, header_text, let_the_clock_move, limit, read_error, spawn_app, typed_cursor,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use reqwest::{Method, StatusCode};
@@ -28,16 +28,6 @@ const EVERY_ACTION: [AuditAction; 8] = [
     AuditAction::TokenRevoked,
     AuditAction::OrganizationUpdated,
 ];
-
-fn limit(value: u64) -> Option<NonZeroU64> {
-    Some(NonZeroU64::new(value).expect("a non-zero limit"))
-}
-
-/// Timestamps have millisecond precision: waiting a little guarantees that a
-/// write made after the wait occurs later than one made before it.
-async fn let_the_clock_move() {
-    tokio::time::sleep(Duration::from_millis(5)).await;
-}
 
 /// What `list_audit_events` filters on; `None` leaves a filter out.
 #[derive(Debug, Default, Clone, Copy)]

@@ -4,7 +4,6 @@
 
 use std::{
     collections::HashSet,
-    num::NonZeroU64,
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -13,19 +12,10 @@ use std::{
 };
 
 use appdeck_server::domain::token::TokenRole;
-use appdeck_tests::{app_request, spawn_app, typed_cursor};
+use appdeck_tests::{app_request, is_strictly_increasing, limit, spawn_app, typed_cursor};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use uuid::Uuid;
-
-fn limit(value: u64) -> Option<NonZeroU64> {
-    Some(NonZeroU64::new(value).expect("a non-zero limit"))
-}
-
-/// Whether every id is greater than the one before it.
-fn is_strictly_increasing(ids: &[Uuid]) -> bool {
-    ids.windows(2).all(|pair| pair[0] < pair[1])
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_apps_pages_see_every_earlier_app_once_in_id_order_while_apps_are_created() {

@@ -1,7 +1,7 @@
 //! What API.md promises about token secrets beyond the endpoints: never
 //! stored, never echoed in an error; and failed authentication limited per
 //! client address so tokens cannot be guessed. That secrets never reach the
-//! logs is checked on the real binary, in `server/tests/binary.rs`.
+//! logs is checked on the real binary, in `server/tests/binary/logs.rs`.
 
 use appdeck_server::{
     auth::{hash_token, issue_token},

@@ -3,8 +3,12 @@
 //! SQLite by default; PostgreSQL and Redis when `TEST_DATABASE_URL` and
 //! `TEST_REDIS_URL` are set (see `backend`).
 
+mod authentication;
 pub mod backend;
+mod clock;
+mod paging;
 pub mod proxy;
+mod roles;
 
 use std::sync::Arc;
 
@@ -13,6 +17,11 @@ use appdeck_client::{ResponseValue, types};
 use appdeck_server::{config::Config, domain::token::TokenRole, provisioning, startup, store::Store};
 use reqwest::StatusCode;
 use uuid::Uuid;
+
+pub use authentication::{get_me_with_header, with_bad_checksum};
+pub use clock::let_the_clock_move;
+pub use paging::{is_strictly_increasing, limit};
+pub use roles::assert_forbidden;
 
 /// A running server with its own database, and an admin token for its
 /// first organization.

@@ -3,22 +3,9 @@
 
 use appdeck_client::{Client, types};
 use appdeck_server::auth::issue_token;
-use appdeck_tests::{TestApp, error_response, expect_error, spawn_app};
+use appdeck_tests::{TestApp, error_response, expect_error, get_me_with_header, spawn_app, with_bad_checksum};
 use reqwest::StatusCode;
 use serde_json::Value;
-
-/// The admin token with one character of its random part changed, which
-/// breaks the checksum.
-fn with_bad_checksum(token: &str) -> String {
-    let mut characters: Vec<char> = token.chars().collect();
-    let index = "apps_".len() + 3;
-    characters[index] = if characters[index] == 'a' { 'b' } else { 'a' };
-    characters.into_iter().collect()
-}
-
-async fn get_me_with_header(app: &TestApp, name: &str, value: &str) -> reqwest::Response {
-    app.http.get(app.url("/v1/me")).header(name, value).send().await.expect("the request is sent")
-}
 
 async fn assert_me_is_the_admin(response: reqwest::Response, app: &TestApp) {
     assert_eq!(response.status(), StatusCode::OK);

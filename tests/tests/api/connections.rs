@@ -1,7 +1,7 @@
 //! Connections, spoken to over raw TCP: the header-read timeout, the
 //! keep-alive idle timeout and the cap on open connections. The drain on
 //! SIGTERM, and the cap keeping the server alive under a low file-descriptor
-//! limit, are checked on the real binary in `server/tests/binary.rs`.
+//! limit, are checked on the real binary in `server/tests/binary/serving.rs`.
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,9 @@
-//! `GET`/`PATCH /v1/organization`: the caller's organization, renamed by admins.
+//! `GET`/`PATCH /v1/organization`: the caller's organization, read by every
+//! role, renamed by admins only.
 
 use appdeck_client::types;
-use appdeck_tests::{expect_error, spawn_app};
+use appdeck_server::domain::token::TokenRole;
+use appdeck_tests::{assert_forbidden, expect_error, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -136,4 +138,62 @@ async fn update_organization_calls_a_field_of_an_app_unknown_not_read_only() {
         let message = expect_error(response, StatusCode::BAD_REQUEST, "unknown_field").await;
         assert!(message.contains(field), "{field}: {message}");
     }
+}
+
+#[tokio::test]
+async fn developer_and_ci_get_403_when_renaming_the_organization() {
+    // Arrange
+    let app = spawn_app().await;
+    let body = types::UpdateOrganizationRequest { name: "Taken over".parse().unwrap() };
+
+    for role in [TokenRole::Developer, TokenRole::Ci] {
+        let client = app.client_with_role(role).await;
+
+        // Act
+        let result = client.update_organization(&body).await;
+
+        // Assert
+        assert_forbidden(result);
+    }
+    let organization = app.client.get_organization().await.unwrap().into_inner().organization;
+    assert_eq!(organization.name.as_str(), "Test org");
+}
+
+#[tokio::test]
+async fn every_role_can_read_the_organization_and_itself() {
+    // Arrange
+    let app = spawn_app().await;
+    let roles = [
+        (TokenRole::Admin, types::TokenRole::Admin),
+        (TokenRole::Developer, types::TokenRole::Developer),
+        (TokenRole::Ci, types::TokenRole::Ci),
+    ];
+
+    for (role, expected_role) in roles {
+        let client = app.client_with_role(role).await;
+
+        // Act
+        let organization = client.get_organization().await.expect("every role reads the organization");
+        let me = client.get_current_token().await.expect("every role reads /v1/me");
+
+        // Assert
+        assert_eq!(organization.into_inner().organization.id, app.organization_id);
+        let me = me.into_inner();
+        assert_eq!(me.token.role, expected_role);
+        assert_eq!(me.organization.id, app.organization_id);
+    }
+}
+
+#[tokio::test]
+async fn another_organization_sees_its_own_organization() {
+    // Arrange
+    let app = spawn_app().await;
+    let other = app.client_with_token(&app.other_organization_token().await);
+
+    // Act
+    let organization = other.get_organization().await.unwrap().into_inner().organization;
+
+    // Assert
+    assert_ne!(organization.id, app.organization_id);
+    assert_eq!(organization.name.as_str(), "Other org");
 }

@@ -3,7 +3,7 @@
 //! answered 503 with its own code, and the next write after it passes
 //! succeeds without a restart. (A database file removed or made read-only
 //! under the running server is tested on the binary, in
-//! `server/tests/binary.rs`, where its log line can be read.)
+//! `server/tests/binary/storage_faults.rs`, where its log line can be read.)
 
 use appdeck_tests::{TestApp, expect_error, spawn_sqlite_app_with};
 use reqwest::{Method, StatusCode};

@@ -1,24 +1,18 @@
 //! What API.md promises about token secrets beyond the endpoints: never
 //! stored, never echoed in an error; and failed authentication limited per
 //! client address so tokens cannot be guessed. That secrets never reach the
-//! logs is checked on the real binary, in `server/tests/binary.rs`.
+//! logs is checked on the real binary, in `server/tests/binary/logs.rs`.
 
 use appdeck_server::{
     auth::{hash_token, issue_token},
     domain::token::TokenRole,
 };
-use appdeck_tests::{TestApp, error_response, expect_error, header_text, read_error, spawn_app, spawn_app_with};
+use appdeck_tests::{
+    TestApp, error_response, expect_error, get_me_with_header, header_text, read_error, spawn_app, spawn_app_with,
+    with_bad_checksum,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-/// The admin token with one character of its random part changed, which
-/// breaks the checksum.
-fn with_bad_checksum(token: &str) -> String {
-    let mut characters: Vec<char> = token.chars().collect();
-    let index = "apps_".len() + 3;
-    characters[index] = if characters[index] == 'a' { 'b' } else { 'a' };
-    characters.into_iter().collect()
-}
 
 /// The part of a token that its masked form leaves out: finding it proves
 /// the token itself is there, not just the masked form.
@@ -28,12 +22,6 @@ fn hidden_part(token: &str) -> &str {
 
 fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|window| window == needle)
-}
-
-/// Every file of the test database's directory (the SQLite file and its
-/// `-wal` and `-shm` files), by name.
-async fn get_me_with_header(app: &TestApp, name: &str, value: &str) -> reqwest::Response {
-    app.http.get(app.url("/v1/me")).header(name, value).send().await.expect("the request is sent")
 }
 
 async fn spawn_app_allowing_failures_per_minute(failures: u32) -> TestApp {

@@ -100,17 +100,3 @@ async fn another_organization_gets_no_next_page_from_our_newer_apps() {
     assert_eq!(first_page.next_cursor, None, "our newer app does not make a next page for them");
     assert!(!their_ids.contains(&ours.id));
 }
-
-#[tokio::test]
-async fn another_organization_sees_its_own_organization() {
-    // Arrange
-    let app = spawn_app().await;
-    let other = app.client_with_token(&app.other_organization_token().await);
-
-    // Act
-    let organization = other.get_organization().await.unwrap().into_inner().organization;
-
-    // Assert
-    assert_ne!(organization.id, app.organization_id);
-    assert_eq!(organization.name.as_str(), "Other org");
-}

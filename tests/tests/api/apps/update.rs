@@ -1,19 +1,11 @@
 //! `PATCH /v1/apps/{id}`: absent fields stay, `null` clears, features merge,
 //! `updated_at` moves, and a refused change leaves the app as it was.
 
-use std::time::Duration;
-
 use appdeck_client::types;
-use appdeck_tests::{TestApp, error_response, expect_error, spawn_app};
+use appdeck_tests::{TestApp, error_response, expect_error, let_the_clock_move, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-/// Timestamps have millisecond precision: waiting a little guarantees that a
-/// write made after the wait gets a later `updated_at`.
-async fn let_the_clock_move() {
-    tokio::time::sleep(Duration::from_millis(5)).await;
-}
 
 /// An app with every writable field set.
 async fn create_full_app(app: &TestApp) -> types::App {

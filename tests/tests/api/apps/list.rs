@@ -1,17 +1,24 @@
-//! `GET /v1/apps`: oldest first, `limit` and `cursor` keyset pagination,
-//! and the `environment` and `status` filters.
+//! `GET /v1/apps`: oldest first, `limit` and `cursor` keyset pagination
+//! (stable under concurrent inserts, an empty `cursor` meaning the first
+//! page, as for API tokens), and the `environment` and `status` filters.
 
-use std::{collections::HashSet, num::NonZeroU64};
+use std::{
+    collections::HashSet,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
 use appdeck_client::types;
-use appdeck_tests::{TestApp, error_response, expect_error, spawn_app, typed_cursor};
+use appdeck_server::domain::token::TokenRole;
+use appdeck_tests::{
+    TestApp, app_request, error_response, expect_error, is_strictly_increasing, limit, spawn_app, typed_cursor,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-fn limit(value: u64) -> Option<NonZeroU64> {
-    Some(NonZeroU64::new(value).expect("a non-zero limit"))
-}
 
 /// Creates `count` apps named `App 0`, `App 1`, ... and returns their ids in creation order.
 async fn create_apps(app: &TestApp, count: usize) -> Vec<Uuid> {
@@ -336,4 +343,89 @@ async fn ci_lists_never_read_credentials_from_the_database() {
     let body: Value = as_ci.json().await.unwrap();
     assert_eq!(body["apps"][0]["name"], "Mail");
     assert_eq!(body["apps"][0]["email_credentials"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_apps_pages_see_every_earlier_app_once_in_id_order_while_apps_are_created() {
+    // Arrange
+    let app = spawn_app().await;
+    let mut existing = Vec::new();
+    for index in 0..30 {
+        existing.push(app.create_app_named(&format!("Existing {index}")).await.id);
+    }
+    let writer = app.client_with_token(&app.token_with_role(TokenRole::Developer).await);
+    let created_count = Arc::new(AtomicUsize::new(0));
+    let writer_count = created_count.clone();
+    let writing = tokio::spawn(async move {
+        let mut ids = Vec::new();
+        for index in 0..40 {
+            let created = writer.create_app(None, &app_request(&format!("Concurrent {index}"))).await;
+            ids.push(created.expect("the concurrent create succeeds").into_inner().app.id);
+            writer_count.fetch_add(1, Ordering::SeqCst);
+        }
+        ids
+    });
+
+    // Act
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for page_number in 1.. {
+        // Each page is read after at least one more app was created, so
+        // inserts land between the pages as well as during them.
+        while created_count.load(Ordering::SeqCst) < page_number.min(40) {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let page = app
+            .client
+            .list_apps(cursor.as_deref().map(typed_cursor).as_ref(), None, limit(7), None)
+            .await
+            .expect("a page is listed")
+            .into_inner();
+        assert!(page.apps.len() <= 7, "a page holds at most `limit` apps");
+        seen.extend(page.apps.iter().map(|listed| listed.id));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+        assert!(page_number <= 20, "pagination does not end");
+    }
+    let concurrent = writing.await.expect("the writer finishes");
+
+    // Assert
+    let distinct: HashSet<Uuid> = seen.iter().copied().collect();
+    assert_eq!(distinct.len(), seen.len(), "no app is listed twice");
+    assert!(is_strictly_increasing(&seen), "the pages are in id order: {seen:?}");
+    let earlier_seen: Vec<Uuid> = seen.iter().copied().filter(|id| existing.contains(id)).collect();
+    assert_eq!(earlier_seen, existing, "every app that existed before paging is listed once, oldest first");
+    let known: HashSet<Uuid> = existing.iter().chain(&concurrent).copied().collect();
+    assert!(distinct.is_subset(&known), "only apps that were created are listed");
+    let mut all = existing.clone();
+    all.extend(&concurrent);
+    all.sort();
+    let listed = app.client.list_apps(None, None, limit(100), None).await.unwrap().into_inner();
+    assert_eq!(listed.apps.iter().map(|listed| listed.id).collect::<Vec<_>>(), all, "a later read sees every app");
+}
+
+#[tokio::test]
+async fn empty_cursor_asks_for_the_first_page() {
+    // Arrange
+    let app = spawn_app().await;
+    for index in 0..3 {
+        app.create_app_named(&format!("App {index}")).await;
+        app.create_api_token(&format!("Token {index}"), "developer").await;
+    }
+
+    for path in ["/v1/apps", "/v1/api-tokens"] {
+        let first_page: Value =
+            app.admin_request(Method::GET, &format!("{path}?limit=2")).send().await.unwrap().json().await.unwrap();
+
+        // Act
+        let response = app.admin_request(Method::GET, &format!("{path}?limit=2&cursor=")).send().await.unwrap();
+
+        // Assert
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body, first_page, "{path}");
+        assert!(body["next_cursor"].is_string(), "{path}: a second page follows");
+    }
 }

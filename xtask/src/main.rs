@@ -4,6 +4,8 @@ mod bench;
 mod soak;
 mod spec;
 mod test_suite;
+#[cfg(test)]
+mod tidy;
 
 use std::{fs, process::ExitCode, time::Instant};
 

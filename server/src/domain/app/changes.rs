@@ -386,4 +386,50 @@ mod tests {
         assert_eq!(masked.api_secret, format!("as_…{tail}"));
         assert_eq!(masked.email_credentials, None);
     }
+
+    #[test]
+    fn the_audit_names_every_field_a_request_sets() {
+        let every_field = json!({
+            "name": "Renamed",
+            "description": "d",
+            "environment": "staging",
+            "app_store_url": "https://apps.example.com/a",
+            "play_store_url": "https://play.example.com/a",
+            "website_url": "https://shop.example.com",
+            "authorized_domains": ["shop.example.com"],
+            "data_retention_days": 30,
+            "timezone": "Europe/Paris",
+            "features": {"push": true},
+            "status": "inactive",
+            "engagement_platform": "wonderpush",
+            "engagement_credentials": {"k": "v"},
+            "email_platform": "brevo",
+            "email_credentials": {"k": "v"},
+            "webhook_enabled": true,
+            "webhook_url": "https://hooks.example.com",
+            "webhook_use_query_params": true,
+            "context_info": "c"
+        });
+        let document = serde_json::to_value(crate::api::openapi()).unwrap();
+        let sorted = |names: Vec<&str>| {
+            let mut names: Vec<String> = names.into_iter().map(str::to_owned).collect();
+            names.sort();
+            names
+        };
+        let request_fields = sorted(
+            document["components"]["schemas"]["UpdateAppRequest"]["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect(),
+        );
+        assert_eq!(sorted(every_field.as_object().unwrap().keys().map(String::as_str).collect()), request_fields);
+
+        let created = create(every_field.clone()).unwrap();
+        assert_eq!(sorted(created.fields_set_on_creation()), request_fields);
+        let defaults = create(json!({"name": "Shop"})).unwrap();
+        let patched = patch(&defaults, every_field).unwrap();
+        assert_eq!(sorted(defaults.changed_fields(&patched)), request_fields);
+    }
 }

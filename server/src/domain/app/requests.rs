@@ -247,3 +247,23 @@ impl From<CreateAppRequest> for UpdateAppRequest {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn every_field_of_an_app_is_read_only_or_set_by_both_requests() {
+        let document = serde_json::to_value(crate::api::openapi()).unwrap();
+        let fields = |schema: &str| -> BTreeSet<String> {
+            document["components"]["schemas"][schema]["properties"].as_object().unwrap().keys().cloned().collect()
+        };
+        let read_only: BTreeSet<String> = APP_READ_ONLY_FIELDS.iter().map(|field| (*field).to_owned()).collect();
+        let writable = fields("UpdateAppRequest");
+        assert_eq!(fields("CreateAppRequest"), writable);
+        assert!(read_only.is_disjoint(&writable), "{:?}", read_only.intersection(&writable));
+        assert_eq!(fields("App"), read_only.union(&writable).cloned().collect());
+    }
+}

@@ -6,10 +6,13 @@ use std::{collections::HashSet, sync::LazyLock};
 use regex::Regex;
 use utoipa::{
     PartialSchema, ToSchema,
-    openapi::{ObjectBuilder, RefOr, Schema, Type},
+    openapi::{Object, ObjectBuilder, RefOr, Schema, Type, schema::SchemaType},
 };
 
 use super::ValidationError;
+
+/// Credentials of an engagement or email platform: a free-form JSON object.
+pub type Credentials = serde_json::Map<String, serde_json::Value>;
 
 pub const NAME_MAX_CHARS: usize = 100;
 pub const URL_MAX_CHARS: usize = 2048;
@@ -69,6 +72,20 @@ pub fn trimmed_name(value: &str, what: &str) -> Result<String, ValidationError> 
     Ok(trimmed.to_owned())
 }
 
+/// The request schema of a field [`trimmed_name`] checks. utoipa's
+/// `#[schema(pattern)]` takes only a literal, so the fields that share
+/// [`NAME_PATTERN`] take their whole schema from here (`schema_with`), which
+/// leaves their doc comments out: `description` says it instead.
+pub fn name_schema(description: &str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
+        .min_length(Some(1))
+        .max_length(Some(NAME_MAX_CHARS))
+        .pattern(Some(NAME_PATTERN))
+        .build()
+}
+
 /// Optional free text of at most `max_chars` characters, without control
 /// characters but tab and line breaks (see [`FREE_TEXT_PATTERN`]).
 pub fn optional_text(value: Option<String>, field: &str, max_chars: usize) -> Result<Option<String>, ValidationError> {
@@ -83,6 +100,16 @@ pub fn optional_text(value: Option<String>, field: &str, max_chars: usize) -> Re
         )));
     }
     Ok(Some(text))
+}
+
+/// The request schema of a nullable field [`optional_text`] checks against
+/// `max_chars`; see [`name_schema`] for why it is built here.
+pub fn free_text_schema(max_chars: usize) -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .max_length(Some(max_chars))
+        .pattern(Some(FREE_TEXT_PATTERN))
+        .build()
 }
 
 /// The most bytes a credentials object may take, serialized as compact JSON.
@@ -111,7 +138,7 @@ impl ToSchema for CredentialsInput {}
 
 /// Credentials as [`CredentialsInput`] states them; the size has a code of
 /// its own, as a client treats "too large" apart from "not a string".
-pub fn credentials(value: &serde_json::Map<String, serde_json::Value>, field: &str) -> Result<(), ValidationError> {
+pub fn credentials(value: &Credentials, field: &str) -> Result<(), ValidationError> {
     if let Some((key, _)) = value.iter().find(|(_, value)| !value.is_string()) {
         return Err(ValidationError::new(format!(
             "`{field}.{key}` must be a string: credentials are a flat object of string values"
@@ -125,6 +152,14 @@ pub fn credentials(value: &serde_json::Map<String, serde_json::Value>, field: &s
         ));
     }
     Ok(())
+}
+
+/// Optional credentials, checked by [`credentials`] when present.
+pub fn optional_credentials(value: Option<Credentials>, field: &str) -> Result<Option<Credentials>, ValidationError> {
+    if let Some(object) = &value {
+        credentials(object, field)?;
+    }
+    Ok(value)
 }
 
 // What follows the scheme in both URL patterns.

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{ToSchema, openapi::Object};
 use uuid::Uuid;
 
 use super::{RequestBody, ValidationError, fields, rules};
@@ -83,12 +83,7 @@ const TOKEN_READ_ONLY_FIELDS: &[&str] = &["id", "masked_token", "created_at", "c
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiTokenRequest {
-    /// Trimmed; 1-100 characters; unique among the organization's live tokens.
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\u0000-\u0020\u007F-\u00A0\u061C\u1680\u2000-\u200A\u200E\u200F\u2028\u2029\u202A-\u202F\u205F\u2066-\u2069\u3000][^\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
-    )]
+    #[schema(schema_with = label_schema)]
     pub label: String,
     pub role: TokenRole,
     /// When the token stops working; must be in the future. Null or absent never expires.
@@ -104,14 +99,8 @@ impl RequestBody for CreateApiTokenRequest {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateApiTokenRequest {
-    /// Trimmed; 1-100 characters; unique among the organization's live tokens.
     #[serde(default, deserialize_with = "fields::present")]
-    #[schema(
-        nullable = false,
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\u0000-\u0020\u007F-\u00A0\u061C\u1680\u2000-\u200A\u200E\u200F\u2028\u2029\u202A-\u202F\u205F\u2066-\u2069\u3000][^\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
-    )]
+    #[schema(schema_with = label_schema)]
     pub label: Option<String>,
     #[serde(default, deserialize_with = "fields::present")]
     #[schema(nullable = false)]
@@ -123,6 +112,10 @@ pub struct UpdateApiTokenRequest {
 impl RequestBody for UpdateApiTokenRequest {
     const READ_ONLY_FIELDS: &'static [&'static str] =
         &["id", "masked_token", "created_at", "created_by", "last_used_at", "role", "expires_at"];
+}
+
+fn label_schema() -> Object {
+    rules::name_schema("Trimmed; 1-100 characters; unique among the organization's live tokens.")
 }
 
 /// A token label: trimmed, 1-100 characters.

@@ -1,6 +1,6 @@
 //! The command line: subcommands, and settings read from flags or the environment.
 
-use std::{fmt, net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -9,7 +9,7 @@ use crate::{
     connections::ConnectionSettings,
     domain::{quota::Quotas, token::TokenRole},
     rate_limit::redis::FailureMode,
-    secret::RedactedUrl,
+    secret::SecretUrl,
     store::{PoolSettings, StoreSettings},
 };
 
@@ -88,8 +88,10 @@ impl From<RoleArgument> for TokenRole {
 }
 
 /// Settings shared by every subcommand. Each flag can also be set by the
-/// environment variable shown in `--help`.
-#[derive(Clone, Args)]
+/// environment variable shown in `--help`. The two URLs that may hold a
+/// password are [`SecretUrl`]s, so `Debug` (a log line, a panic) shows only
+/// their scheme.
+#[derive(Clone, Debug, Args)]
 pub struct Config {
     /// Address to listen on. Port 0 picks a free port.
     #[arg(long, env = "APPDECK_BIND", default_value = "127.0.0.1:8080", global = true)]
@@ -97,11 +99,11 @@ pub struct Config {
     /// Where the data lives: `sqlite://PATH` (created when missing) or
     /// `postgres://USER@HOST/DATABASE`.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://./appdeck.db", global = true, hide_env_values = true)]
-    pub database_url: String,
+    pub database_url: SecretUrl,
     /// Redis, to share rate limits between instances, such as
     /// `redis://127.0.0.1:6379`. Unset: limits are kept in this process.
     #[arg(long, env = "REDIS_URL", global = true, hide_env_values = true)]
-    pub redis_url: Option<String>,
+    pub redis_url: Option<SecretUrl>,
     /// What to do when Redis does not answer: `open` lets requests through
     /// unlimited, `closed` refuses them with 503. Either way it is logged and counted.
     #[arg(long, env = "APPDECK_REDIS_FAILURE_MODE", value_enum, default_value_t = FailureMode::Open, global = true)]
@@ -193,64 +195,6 @@ pub struct Config {
     pub log_format: LogFormat,
 }
 
-/// Every setting, with the database and Redis URLs redacted, since either
-/// may hold a password. Destructured in full, so that a new setting does not
-/// compile until it is listed here, redacted or not.
-impl fmt::Debug for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Self {
-            bind,
-            database_url,
-            redis_url,
-            redis_failure_mode,
-            redis_key_prefix,
-            db_max_connections,
-            db_acquire_timeout_secs,
-            rate_limit_per_hour,
-            auth_failures_per_minute,
-            trusted_proxies,
-            forwarded_header,
-            header_read_timeout_secs,
-            keep_alive_timeout_secs,
-            max_connections,
-            drain_timeout_secs,
-            request_timeout_secs,
-            cors_allowed_origins,
-            max_body_bytes,
-            max_apps_per_organization,
-            max_tokens_per_organization,
-            db_statement_timeout_secs,
-            sqlite_max_page_count,
-            log_format,
-        } = self;
-        f.debug_struct("Config")
-            .field("bind", bind)
-            .field("database_url", &RedactedUrl(database_url))
-            .field("redis_url", &redis_url.as_deref().map(RedactedUrl))
-            .field("redis_failure_mode", redis_failure_mode)
-            .field("redis_key_prefix", redis_key_prefix)
-            .field("db_max_connections", db_max_connections)
-            .field("db_acquire_timeout_secs", db_acquire_timeout_secs)
-            .field("rate_limit_per_hour", rate_limit_per_hour)
-            .field("auth_failures_per_minute", auth_failures_per_minute)
-            .field("trusted_proxies", trusted_proxies)
-            .field("forwarded_header", forwarded_header)
-            .field("header_read_timeout_secs", header_read_timeout_secs)
-            .field("keep_alive_timeout_secs", keep_alive_timeout_secs)
-            .field("max_connections", max_connections)
-            .field("drain_timeout_secs", drain_timeout_secs)
-            .field("request_timeout_secs", request_timeout_secs)
-            .field("cors_allowed_origins", cors_allowed_origins)
-            .field("max_body_bytes", max_body_bytes)
-            .field("max_apps_per_organization", max_apps_per_organization)
-            .field("max_tokens_per_organization", max_tokens_per_organization)
-            .field("db_statement_timeout_secs", db_statement_timeout_secs)
-            .field("sqlite_max_page_count", sqlite_max_page_count)
-            .field("log_format", log_format)
-            .finish()
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -296,7 +240,7 @@ impl Config {
 
     /// The settings a test or embedding program starts from: every default,
     /// with the given database.
-    pub fn with_database_url(database_url: impl Into<String>) -> Self {
+    pub fn with_database_url(database_url: impl Into<SecretUrl>) -> Self {
         let mut config = Cli::parse_from(["appdeck-server", "migrate"]).config;
         config.database_url = database_url.into();
         config

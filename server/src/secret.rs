@@ -51,11 +51,33 @@ impl fmt::Debug for Redacted {
     }
 }
 
-/// A URL as `Debug` prints it: its scheme, which says what it points at,
-/// and nothing of the rest, where a user name, a password or a token may be.
-pub struct RedactedUrl<'a>(pub &'a str);
+/// A URL that may hold a user name, a password or a token (a database's,
+/// Redis'). Its text is reached only through [`SecretUrl::expose`], so that
+/// each use is deliberate; `Debug` prints its scheme, which says what it
+/// points at, and nothing of the rest.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretUrl(String);
 
-impl fmt::Debug for RedactedUrl<'_> {
+impl SecretUrl {
+    /// The URL itself, for the one call that connects with it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for SecretUrl {
+    fn from(url: String) -> Self {
+        Self(url)
+    }
+}
+
+impl From<&str> for SecretUrl {
+    fn from(url: &str) -> Self {
+        Self(url.to_owned())
+    }
+}
+
+impl fmt::Debug for SecretUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let scheme = self.0.split_once("://").map(|(scheme, _)| scheme).filter(|scheme| {
             scheme.starts_with(|first: char| first.is_ascii_alphabetic())
@@ -93,11 +115,12 @@ mod tests {
     }
 
     #[test]
-    fn a_redacted_url_shows_its_scheme_and_nothing_else() {
+    fn a_secret_url_shows_its_scheme_and_nothing_else() {
         let url = "postgres://appdeck:hunter2@db.internal:5432/appdeck?password=hunter3";
-        assert_eq!(format!("{:?}", RedactedUrl(url)), r#""postgres://[redacted]""#);
-        assert_eq!(format!("{:?}", RedactedUrl("sqlite://./appdeck.db")), r#""sqlite://[redacted]""#);
-        assert_eq!(format!("{:?}", RedactedUrl("appdeck:hunter2@db.internal")), "[redacted]");
-        assert_eq!(format!("{:?}", RedactedUrl("user:hunter2@db://x")), "[redacted]");
+        assert_eq!(format!("{:?}", SecretUrl::from(url)), r#""postgres://[redacted]""#);
+        assert_eq!(format!("{:?}", SecretUrl::from("sqlite://./appdeck.db")), r#""sqlite://[redacted]""#);
+        assert_eq!(format!("{:?}", SecretUrl::from("appdeck:hunter2@db.internal")), "[redacted]");
+        assert_eq!(format!("{:?}", SecretUrl::from("user:hunter2@db://x")), "[redacted]");
+        assert_eq!(SecretUrl::from(url).expose(), url);
     }
 }

@@ -36,7 +36,7 @@ impl Application {
         let (rate_limiter, failed_auth): (Arc<dyn RateLimiter>, Arc<dyn FailedAuthLimit>) = match &config.redis_url {
             Some(redis_url) => {
                 let limits = RedisLimits::connect(
-                    redis_url,
+                    redis_url.expose(),
                     config.redis_key_prefix.clone(),
                     config.redis_failure_mode,
                     config.auth_failures_per_minute,
@@ -70,7 +70,7 @@ impl Application {
 
 /// Opens the store `config.database_url` names and applies pending migrations.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    let store = crate::store::connect(&config.database_url, config.store_settings())?;
+    let store = crate::store::connect(config.database_url.expose(), config.store_settings())?;
     store.migrate().await.context("DATABASE_URL: migrations failed")?;
     Ok(store)
 }
@@ -81,7 +81,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 /// with backoff, to migrate it and create the first organization. Any
 /// other failure (a malformed URL, a failed migration) stops `serve`.
 pub async fn open_store_for_serving(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    let store = crate::store::connect(&config.database_url, config.store_settings())?;
+    let store = crate::store::connect(config.database_url.expose(), config.store_settings())?;
     match prepare_for_serving(store.as_ref(), config).await {
         Ok(()) => Ok(store),
         Err(error) if is_unavailable(&error) => {

@@ -65,7 +65,7 @@ async fn spawn_app_on(database: backend::TestDatabase, configure: impl FnOnce(&m
     let mut config = Config::with_database_url(database.url());
     config.bind = "127.0.0.1:0".parse().expect("a valid socket address");
     if let Some((redis_url, key_prefix)) = backend::test_redis() {
-        config.redis_url = Some(redis_url);
+        config.redis_url = Some(redis_url.into());
         config.redis_key_prefix = key_prefix;
     }
     configure(&mut config);
@@ -305,7 +305,7 @@ pub async fn spawn_instances(count: usize, configure: impl Fn(&mut Config)) -> I
     let (redis_url, key_prefix) = backend::test_redis().expect("several instances need TEST_REDIS_URL (Redis)");
     let mut config = Config::with_database_url(database.url());
     config.bind = "127.0.0.1:0".parse().expect("a valid socket address");
-    config.redis_url = Some(redis_url);
+    config.redis_url = Some(redis_url.into());
     config.redis_key_prefix = key_prefix;
     configure(&mut config);
 

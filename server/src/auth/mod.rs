@@ -5,8 +5,6 @@
 
 mod token_format;
 
-/// Kept at its old path, which the end-to-end tests import.
-pub use crate::client_address::ForwardedHeader;
 pub use token_format::{IssuedToken, TOKEN_PREFIX, hash_token, is_well_formed, issue_token};
 
 use std::{

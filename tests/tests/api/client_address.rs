@@ -3,7 +3,7 @@
 //! otherwise, and IPv6 clients per /64. The tests' requests all come from
 //! 127.0.0.1, which plays the load balancer.
 
-use appdeck_server::auth::{ForwardedHeader, issue_token};
+use appdeck_server::{auth::issue_token, client_address::ForwardedHeader};
 use appdeck_tests::{TestApp, expect_error, spawn_app_with};
 use reqwest::StatusCode;
 

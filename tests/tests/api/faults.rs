@@ -16,7 +16,7 @@ async fn while_the_database_is_unreachable_the_api_answers_503_and_recovers_when
     let database_url = std::env::var("TEST_DATABASE_URL").expect("this test needs TEST_DATABASE_URL (PostgreSQL)");
     let database_proxy = TcpProxy::start(backend::server_address(&database_url)).await;
     let app_behind_proxy = spawn_app_with(|config| {
-        config.database_url = backend::reroute(&config.database_url, database_proxy.address);
+        config.database_url = backend::reroute(config.database_url.expose(), database_proxy.address).into();
         config.db_acquire_timeout_secs = 1;
     })
     .await;
@@ -96,8 +96,10 @@ async fn connections_terminated_by_the_database_are_answered_503_never_500_and_t
     // Arrange: the server's connections carry a name of their own, so the
     // test ends only them (other tests and programs share the database).
     let name = format!("appdeck_test_{}", uuid::Uuid::now_v7().simple());
-    let app =
-        spawn_app_with(|config| config.database_url = format!("{}&application_name={name}", config.database_url)).await;
+    let app = spawn_app_with(|config| {
+        config.database_url = format!("{}&application_name={name}", config.database_url.expose()).into()
+    })
+    .await;
     let list = || app.admin_request(reqwest::Method::GET, "/v1/apps").send();
     assert_eq!(list().await.unwrap().status(), StatusCode::OK);
 

@@ -14,7 +14,7 @@ async fn spawn_app_behind_a_redis_proxy(failure_mode: FailureMode) -> (TestApp, 
     let proxy = TcpProxy::start(backend::server_address_or(&redis_url, 6379)).await;
     let proxied_url = backend::reroute(&redis_url, proxy.address);
     let app = spawn_app_with(|config| {
-        config.redis_url = Some(proxied_url);
+        config.redis_url = Some(proxied_url.into());
         config.redis_failure_mode = failure_mode;
     })
     .await;
@@ -88,7 +88,7 @@ async fn with_redis_down_at_startup_fail_open_starts_and_serves() {
 
     // Act
     let app = spawn_app_with(|config| {
-        config.redis_url = Some(redis_url);
+        config.redis_url = Some(redis_url.into());
         config.redis_failure_mode = FailureMode::Open;
     })
     .await;
@@ -108,7 +108,7 @@ async fn with_redis_down_at_startup_fail_open_connects_in_the_background_once_it
     proxy.cut().await;
     let proxied_url = backend::reroute(&redis_url, proxy.address);
     let app = spawn_app_with(|config| {
-        config.redis_url = Some(proxied_url);
+        config.redis_url = Some(proxied_url.into());
         config.redis_failure_mode = FailureMode::Open;
         config.rate_limit_per_hour = 100;
     })

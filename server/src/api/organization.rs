@@ -14,6 +14,7 @@ use crate::{
         RequestBody,
         audit::AuditContext,
         organization::{Organization, validate_organization_name},
+        rules,
     },
     error::ApiError,
     state::AppState,
@@ -29,13 +30,12 @@ pub struct OrganizationResponse {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganizationRequest {
-    /// Trimmed; 1-100 characters.
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\u0000-\u0020\u007F-\u00A0\u061C\u1680\u2000-\u200A\u200E\u200F\u2028\u2029\u202A-\u202F\u205F\u2066-\u2069\u3000][^\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
-    )]
+    #[schema(schema_with = name_schema)]
     name: String,
+}
+
+fn name_schema() -> utoipa::openapi::Object {
+    rules::name_schema("Trimmed; 1-100 characters.")
 }
 
 impl RequestBody for UpdateOrganizationRequest {

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 pub use authentication::{get_me_with_header, with_bad_checksum};
 pub use clock::let_the_clock_move;
-pub use paging::{is_strictly_increasing, limit};
+pub use paging::{follow_pages, is_strictly_increasing, limit};
 pub use roles::assert_forbidden;
 
 /// A running server with its own database, and an admin token for its
@@ -348,29 +348,16 @@ pub fn typed_cursor<T: std::str::FromStr<Err: std::fmt::Debug>>(next_cursor: &st
 /// Every audit event of `client`'s organization, newest first, read by
 /// following `next_cursor` with pages of 100; `client` must be an admin's.
 pub async fn all_audit_events(client: &Client) -> Vec<types::AuditEvent> {
-    let mut events = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..1000 {
+    let pages = follow_pages(1000, |cursor| async move {
         let page = client
-            .list_audit_events(
-                None,
-                None,
-                cursor.as_deref().map(typed_cursor).as_ref(),
-                std::num::NonZeroU64::new(100),
-                None,
-                None,
-                None,
-            )
+            .list_audit_events(None, None, cursor.as_deref().map(typed_cursor).as_ref(), limit(100), None, None, None)
             .await
             .expect("an admin lists the audit events")
             .into_inner();
-        events.extend(page.events);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return events,
-        }
-    }
-    panic!("the audit log's pages do not end")
+        (page.events, page.next_cursor)
+    })
+    .await;
+    pages.into_iter().flatten().collect()
 }
 
 impl TestApp {

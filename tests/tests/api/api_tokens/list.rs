@@ -1,7 +1,7 @@
 //! `GET /v1/api-tokens`: the live tokens, oldest first, in keyset pages.
 
 use appdeck_client::types;
-use appdeck_tests::{expect_error, is_strictly_increasing, limit, spawn_app, typed_cursor};
+use appdeck_tests::{expect_error, follow_pages, is_strictly_increasing, limit, spawn_app, typed_cursor};
 use reqwest::{Method, StatusCode};
 use uuid::Uuid;
 
@@ -129,22 +129,16 @@ async fn list_api_tokens_pages_with_limit_and_cursor_like_apps() {
     }
 
     // Act
-    let mut pages: Vec<Vec<Uuid>> = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = app
-            .client
+    let client = &app.client;
+    let pages: Vec<Vec<Uuid>> = follow_pages(10, |cursor| async move {
+        let page = client
             .list_api_tokens(cursor.as_deref().map(typed_cursor).as_ref(), limit(5))
             .await
             .expect("a page")
             .into_inner();
-        pages.push(page.tokens.iter().map(|token| token.id).collect());
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-        assert!(pages.len() <= 10, "pagination does not end");
-    }
+        (page.tokens.iter().map(|token| token.id).collect(), page.next_cursor)
+    })
+    .await;
 
     // Assert
     assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), vec![5, 5, 2]);

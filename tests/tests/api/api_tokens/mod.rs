@@ -16,7 +16,7 @@ mod secrets;
 mod status;
 
 use appdeck_client::{Client, types};
-use appdeck_tests::{TestApp, api_token_update_from, error_response, limit, typed_cursor};
+use appdeck_tests::{TestApp, api_token_update_from, error_response, follow_pages, limit, typed_cursor};
 use chrono::{DateTime, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -42,9 +42,7 @@ async fn get_token(app: &TestApp, id: Uuid) -> types::Token {
 
 /// Every live token of the organization, by following `next_cursor` with pages of `page_size`.
 async fn list_all_tokens(client: &Client, page_size: u64) -> Vec<Vec<Uuid>> {
-    let mut pages = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
+    follow_pages(100, |cursor| async move {
         let page = client
             .list_api_tokens(cursor.as_deref().map(typed_cursor).as_ref(), limit(page_size))
             .await
@@ -52,14 +50,9 @@ async fn list_all_tokens(client: &Client, page_size: u64) -> Vec<Vec<Uuid>> {
             .into_inner();
         assert!(page.success);
         assert!(page.tokens.len() <= page_size as usize, "a page holds at most `limit` tokens");
-        pages.push(page.tokens.iter().map(|token| token.id).collect());
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-        assert!(pages.len() <= 100, "pagination does not end");
-    }
-    pages
+        (page.tokens.iter().map(|token| token.id).collect(), page.next_cursor)
+    })
+    .await
 }
 
 /// The ids of the first page of live tokens, as the admin lists them.

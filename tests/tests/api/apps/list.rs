@@ -14,7 +14,8 @@ use std::{
 use appdeck_client::types;
 use appdeck_server::domain::token::TokenRole;
 use appdeck_tests::{
-    TestApp, app_request, error_response, expect_error, is_strictly_increasing, limit, spawn_app, typed_cursor,
+    TestApp, app_request, error_response, expect_error, follow_pages, is_strictly_increasing, limit, spawn_app,
+    typed_cursor,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -36,9 +37,7 @@ async fn walk_pages(
     environment: Option<types::Environment>,
     status: Option<types::AppStatus>,
 ) -> Vec<Vec<Uuid>> {
-    let mut pages = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
+    follow_pages(100, |cursor| async move {
         let page = app
             .client
             .list_apps(cursor.as_deref().map(typed_cursor).as_ref(), environment, limit(page_size), status)
@@ -46,14 +45,9 @@ async fn walk_pages(
             .expect("a page is listed")
             .into_inner();
         assert!(page.apps.len() <= page_size as usize, "a page holds at most `limit` apps");
-        pages.push(page.apps.iter().map(|listed| listed.id).collect());
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-        assert!(pages.len() <= 100, "pagination does not end");
-    }
-    pages
+        (page.apps.iter().map(|listed| listed.id).collect(), page.next_cursor)
+    })
+    .await
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ mod secrets;
 use std::collections::HashSet;
 
 use appdeck_client::{Client, ResponseValue, types};
-use appdeck_tests::{TestApp, api_token_update_from, let_the_clock_move, limit, typed_cursor};
+use appdeck_tests::{TestApp, api_token_update_from, follow_pages, let_the_clock_move, limit, typed_cursor};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
 use uuid::Uuid;
@@ -68,20 +68,13 @@ async fn list_page(
 /// Every page of the events `filter` selects, by following `next_cursor`
 /// with pages of `page_size`.
 async fn list_pages(client: &Client, filter: Filter, page_size: u64) -> Vec<Vec<types::AuditEvent>> {
-    let mut pages = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
+    follow_pages(1000, |cursor| async move {
         let page = list_page(client, filter, cursor.as_deref(), page_size).await;
         assert!(page.success);
         assert!(page.events.len() <= page_size as usize, "a page holds at most `limit` events");
-        pages.push(page.events);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-        assert!(pages.len() <= 1000, "pagination does not end");
-    }
-    pages
+        (page.events, page.next_cursor)
+    })
+    .await
 }
 
 /// Every event `filter` selects, newest first, as the admin lists them.

@@ -45,6 +45,12 @@ pub const VERBS: &[Verb] = &[
     verb("api-tokens", "get", "Show an API token", CliCommand::GetApiToken),
     verb("api-tokens", "update", "Relabel, disable or enable an API token", CliCommand::UpdateApiToken),
     verb("api-tokens", "revoke", "Revoke an API token", CliCommand::RevokeApiToken),
+    verb(
+        "api-tokens",
+        "roll",
+        "Give an API token a new secret; it prints once, the old one works for the overlap asked",
+        CliCommand::RollApiToken,
+    ),
     verb("organization", "get", "Show the organization", CliCommand::GetOrganization),
     verb("organization", "update", "Rename the organization", CliCommand::UpdateOrganization),
     verb("me", "get", "Show the calling token and its organization", CliCommand::GetCurrentToken),

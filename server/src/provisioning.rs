@@ -12,7 +12,7 @@ use crate::{
         audit::AuditContext,
         organization::{Organization, validate_organization_name},
         quota::Quotas,
-        token::{NewToken, Token, TokenRole, validate_expiry, validate_label},
+        token::{NewToken, RollApiTokenRequest, Token, TokenRole, TokenRoll, validate_expiry, validate_label},
     },
     store::{Store, StoreResult},
 };
@@ -92,4 +92,17 @@ pub fn new_token(
         expires_at: validate_expiry(expires_at, now)?,
     };
     Ok((new_token, issued.secret))
+}
+
+/// A new secret for an existing token, and what the store writes for it;
+/// the old secret keeps working for the overlap the request asks.
+pub fn roll_token(request: &RollApiTokenRequest) -> Result<(TokenRoll, String), ValidationError> {
+    let overlap = request.overlap()?;
+    let issued = issue_token();
+    let roll = TokenRoll {
+        token_hash: issued.hash,
+        masked_token: issued.masked,
+        previous_expires_at: overlap.map(|overlap| domain::now() + overlap),
+    };
+    Ok((roll, issued.secret))
 }

@@ -1,6 +1,7 @@
 //! `/v1/api-tokens`: the organization's tokens, for admin tokens only.
-//! Secrets appear in exactly one response: the one that creates the token
-//! (replayed, sealed until then, to a retry with the same `Idempotency-Key`).
+//! A secret appears in exactly one response: the one that creates the token
+//! (replayed, sealed until then, to a retry with the same `Idempotency-Key`),
+//! or the one that rolls it to a new secret.
 
 use axum::{Json, extract::State, response::Response};
 use serde::{Deserialize, Serialize};
@@ -9,7 +10,7 @@ use uuid::Uuid;
 
 use super::{
     apps::SuccessResponse,
-    extract::{ApiJson, ApiPath, ApiQuery, IdempotentJson},
+    extract::{ApiJson, ApiJsonOrDefault, ApiPath, ApiQuery, IdempotentJson},
     pagination::{into_page, page_request},
     responses::{AuthenticatedErrors, ConflictError, InputErrors, JsonBodyErrors, NotFoundError},
 };
@@ -18,7 +19,7 @@ use crate::{
     domain::{
         self,
         audit::AuditContext,
-        token::{CreateApiTokenRequest, Token, UpdateApiTokenRequest},
+        token::{CreateApiTokenRequest, RollApiTokenRequest, Token, UpdateApiTokenRequest},
     },
     error::ApiError,
     idempotency::{Create, IdempotencyKey},
@@ -31,7 +32,7 @@ pub struct CreatedApiTokenResponse {
     #[schema(example = true)]
     success: bool,
     token: Token,
-    /// The full token. It is shown only in this response; store it now.
+    /// The full token. It is shown only in this response (or a roll's); store it now.
     #[schema(example = "apps_Xq3vB8nLw2Ke5TgR9mZc1YhU7dPa4sFj0b2Qx9")]
     secret: String,
 }
@@ -244,4 +245,43 @@ pub async fn revoke_api_token(
     } else {
         Err(token_not_found())
     }
+}
+
+/// Give an API token a new secret
+///
+/// Admin tokens only. The token keeps its id, label, role and audit
+/// history; the response carries its new secret, shown this once. The old
+/// secret keeps working for `previous_expires_in_seconds` (0 to 7 days,
+/// default 0: refused from the next request), then is answered 401, so
+/// its holders can move to the new one without downtime. Rolling again
+/// ends any earlier overlap. The body is optional.
+#[utoipa::path(
+    post,
+    path = "/v1/api-tokens/{id}/roll",
+    operation_id = "roll_api_token",
+    tag = "api-tokens",
+    params(("id" = Uuid, Path, description = "The token's id")),
+    request_body = Option<RollApiTokenRequest>,
+    responses(
+        (status = 200, description = "The token, with its new secret", body = CreatedApiTokenResponse),
+        AuthenticatedErrors,
+        InputErrors,
+        NotFoundError,
+        JsonBodyErrors,
+    )
+)]
+pub async fn roll_api_token(
+    authorized: Authorized<Administer>,
+    audit: AuditContext,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJsonOrDefault(request): ApiJsonOrDefault<RollApiTokenRequest>,
+) -> Result<Json<CreatedApiTokenResponse>, ApiError> {
+    let (roll, secret) = provisioning::roll_token(&request)?;
+    let token = state
+        .store
+        .roll_token(authorized.caller.organization_id, id, &roll, &audit)
+        .await?
+        .ok_or_else(token_not_found)?;
+    Ok(Json(CreatedApiTokenResponse { success: true, token, secret }))
 }

@@ -1,6 +1,7 @@
 //! The extractors handlers take their input through: axum's `Json`, `Path`
-//! and `Query` wrapped so that every rejection is an `ApiError`, and the
-//! JSON body of a create with its optional `Idempotency-Key`.
+//! and `Query` wrapped so that every rejection is an `ApiError`, an
+//! optional JSON body, and the JSON body of a create with its optional
+//! `Idempotency-Key`.
 
 use axum::{
     extract::{FromRequest, FromRequestParts, Path, Query, Request},
@@ -8,7 +9,7 @@ use axum::{
 };
 use serde::de::DeserializeOwned;
 
-use super::json_body::{deserialize_json_body, read_json_value};
+use super::json_body::{deserialize_json_body, read_json_value, read_optional_json_value};
 use crate::{
     domain::RequestBody,
     error::ApiError,
@@ -28,6 +29,25 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         read_json_value(request, state).await.and_then(deserialize_json_body).map(ApiJson)
+    }
+}
+
+/// An optional JSON request body: an empty one is the type's default,
+/// anything else is read as `ApiJson` reads it.
+pub struct ApiJsonOrDefault<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJsonOrDefault<T>
+where
+    S: Send + Sync,
+    T: RequestBody + Default,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match read_optional_json_value(request, state).await? {
+            Some(value) => deserialize_json_body(value).map(ApiJsonOrDefault),
+            None => Ok(ApiJsonOrDefault(T::default())),
+        }
     }
 }
 

@@ -24,6 +24,23 @@ pub async fn read_json_value<S: Send + Sync>(request: Request, state: &S) -> Res
     parse_json_value(&body)
 }
 
+/// A request's body as a JSON object, or `None` when it is empty: for an
+/// operation whose body is optional. A body that is there must be JSON (415).
+pub async fn read_optional_json_value<S: Send + Sync>(
+    request: Request,
+    state: &S,
+) -> Result<Option<serde_json::Value>, ApiError> {
+    let is_json = has_json_content_type(request.headers());
+    let body = Bytes::from_request(request, state).await.map_err(body_rejection)?;
+    if body.is_empty() {
+        return Ok(None);
+    }
+    if !is_json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    parse_json_value(&body).map(Some)
+}
+
 fn body_rejection(rejection: BytesRejection) -> ApiError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::PayloadTooLarge

@@ -10,6 +10,7 @@ mod fallback;
 mod identity;
 mod json_body;
 mod operations;
+mod optional_bodies;
 mod organization;
 mod pagination;
 mod responses;
@@ -109,6 +110,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(apps::rotate_app_secret))
         .routes(routes!(api_tokens::list_api_tokens, api_tokens::create_api_token))
         .routes(routes!(api_tokens::get_api_token, api_tokens::update_api_token, api_tokens::revoke_api_token))
+        .routes(routes!(api_tokens::roll_api_token))
         .routes(routes!(audit::list_audit_events))
 }
 
@@ -117,6 +119,7 @@ pub fn openapi() -> openapi::OpenApi {
     let mut document = api_routes().into_openapi();
     // After the routes: `ApiDoc`'s own modifiers run before any path exists.
     responses::ResponseHeaders.modify(&mut document);
+    optional_bodies::AbsentNotNull.modify(&mut document);
     document
 }
 

@@ -153,12 +153,12 @@ async fn look_up(presented: &str, state: &AppState) -> Result<Caller, ApiError> 
     if !is_well_formed(presented) {
         return Err(ApiError::Unauthorized("Invalid API token"));
     }
+    let now = crate::domain::now();
     let grant = state
         .store
-        .find_token_by_hash(&hash_token(presented))
+        .find_token_by_hash(&hash_token(presented), now)
         .await?
         .ok_or(ApiError::Unauthorized("Invalid API token"))?;
-    let now = crate::domain::now();
     if grant.token.expires_at.is_some_and(|expires_at| expires_at <= now) {
         return Err(ApiError::Unauthorized("API token has expired"));
     }

@@ -25,6 +25,8 @@ pub enum AuditAction {
     TokenUpdated,
     #[serde(rename = "token.revoked")]
     TokenRevoked,
+    #[serde(rename = "token.rolled")]
+    TokenRolled,
     #[serde(rename = "organization.updated")]
     OrganizationUpdated,
 }

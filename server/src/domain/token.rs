@@ -1,6 +1,6 @@
 //! API tokens as the API shows them: never with their secret.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{ToSchema, openapi::Object};
 use uuid::Uuid;
@@ -114,6 +114,48 @@ impl RequestBody for UpdateApiTokenRequest {
         &["id", "masked_token", "created_at", "created_by", "last_used_at", "role", "expires_at"];
 }
 
+/// The longest a rolled token's old secret may keep working: 7 days.
+pub const MAX_ROLL_OVERLAP_SECONDS: i64 = 604_800;
+
+/// The body of `POST /v1/api-tokens/{id}/roll`; an absent body is this
+/// with its default, which refuses the old secret at once.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollApiTokenRequest {
+    /// How many seconds the old secret keeps working, so its holders can
+    /// move to the new one; 0 refuses it from the next request.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 604_800, default = 0)]
+    pub previous_expires_in_seconds: i64,
+}
+
+/// A roll names no field of the token: every token field is simply unknown here.
+impl RequestBody for RollApiTokenRequest {
+    const READ_ONLY_FIELDS: &'static [&'static str] = &[];
+}
+
+impl RollApiTokenRequest {
+    /// How long the old secret keeps working; `None` when not at all.
+    pub fn overlap(&self) -> Result<Option<TimeDelta>, ValidationError> {
+        match self.previous_expires_in_seconds {
+            0 => Ok(None),
+            seconds @ 1..=MAX_ROLL_OVERLAP_SECONDS => Ok(Some(TimeDelta::seconds(seconds))),
+            _ => Err(ValidationError::new(format!(
+                "`previous_expires_in_seconds` must be between 0 and {MAX_ROLL_OVERLAP_SECONDS} (7 days)"
+            ))),
+        }
+    }
+}
+
+/// What a roll writes; the new secret itself is not here.
+#[derive(Debug, Clone)]
+pub struct TokenRoll {
+    pub token_hash: String,
+    pub masked_token: String,
+    /// Until when the old secret still works; `None`: it is refused at once.
+    pub previous_expires_at: Option<DateTime<Utc>>,
+}
+
 fn label_schema() -> Object {
     rules::name_schema("Trimmed; 1-100 characters; unique among the organization's live tokens.")
 }
@@ -187,6 +229,16 @@ mod tests {
         assert!(!expiring.is_lasting_admin());
         assert!(!Token { status: TokenStatus::Disabled, ..admin.clone() }.is_lasting_admin());
         assert!(!Token { role: TokenRole::Developer, ..admin }.is_lasting_admin());
+    }
+
+    #[test]
+    fn a_roll_overlap_is_at_most_seven_days() {
+        let overlap = |seconds| RollApiTokenRequest { previous_expires_in_seconds: seconds }.overlap();
+        assert_eq!(overlap(0).unwrap(), None);
+        assert_eq!(overlap(60).unwrap(), Some(TimeDelta::seconds(60)));
+        assert_eq!(overlap(604_800).unwrap(), Some(TimeDelta::days(7)));
+        assert!(overlap(604_801).is_err());
+        assert!(overlap(-1).is_err());
     }
 
     #[test]

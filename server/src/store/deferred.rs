@@ -18,7 +18,7 @@ use crate::domain::{
     audit::{AuditContext, AuditEvent, AuditFilter},
     organization::Organization,
     quota::Quotas,
-    token::{NewToken, Token, TokenGrant, UpdateApiTokenRequest},
+    token::{NewToken, Token, TokenGrant, TokenRoll, UpdateApiTokenRequest},
 };
 
 #[derive(Default)]
@@ -119,8 +119,18 @@ impl Store for Deferred {
         self.store()?.revoke_token(organization_id, id, now, audit).await
     }
 
-    async fn find_token_by_hash(&self, token_hash: &str) -> StoreResult<Option<TokenGrant>> {
-        self.store()?.find_token_by_hash(token_hash).await
+    async fn roll_token(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        roll: &TokenRoll,
+        audit: &AuditContext,
+    ) -> StoreResult<Option<Token>> {
+        self.store()?.roll_token(organization_id, id, roll, audit).await
+    }
+
+    async fn find_token_by_hash(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<TokenGrant>> {
+        self.store()?.find_token_by_hash(token_hash, now).await
     }
 
     async fn touch_token(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {

@@ -20,7 +20,7 @@ use crate::domain::{
     audit::{AuditContext, AuditEvent, AuditFilter},
     organization::Organization,
     quota::{QuotaExceeded, Quotas},
-    token::{NewToken, Token, TokenGrant, UpdateApiTokenRequest},
+    token::{NewToken, Token, TokenGrant, TokenRoll, UpdateApiTokenRequest},
 };
 
 pub use deferred::Deferred;
@@ -281,8 +281,20 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
         audit: &AuditContext,
     ) -> StoreResult<bool>;
-    /// The live (not revoked) token with this hash, with its organization.
-    async fn find_token_by_hash(&self, token_hash: &str) -> StoreResult<Option<TokenGrant>>;
+    /// Gives a live token a new secret in one transaction, keeping the old
+    /// one as `roll` says (and dropping any kept by an earlier roll); `None`
+    /// when there is no such token. Its role and status stay, so the
+    /// last-admin rule holds as it did.
+    async fn roll_token(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        roll: &TokenRoll,
+        audit: &AuditContext,
+    ) -> StoreResult<Option<Token>>;
+    /// The live (not revoked) token with this hash, with its organization:
+    /// its current secret's, or a rolled one's until its overlap ends (`now`).
+    async fn find_token_by_hash(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<TokenGrant>>;
     async fn touch_token(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
 
     /// Inserts an app, unless the organization is at its app quota, counted

@@ -23,7 +23,7 @@ use crate::domain::{
     audit::{AuditAction, AuditContext, AuditEvent, AuditFilter, AuditTarget, AuditTargetType},
     organization::Organization,
     quota::Quotas,
-    token::{NewToken, Token, TokenGrant, TokenStatus, UpdateApiTokenRequest},
+    token::{NewToken, Token, TokenGrant, TokenRoll, TokenStatus, UpdateApiTokenRequest},
 };
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -478,9 +478,40 @@ impl<B: Backend> Store for SqlStore<B> {
         .await
     }
 
-    async fn find_token_by_hash(&self, token_hash: &str) -> StoreResult<Option<TokenGrant>> {
+    #[tracing::instrument(skip(self, roll, audit))]
+    async fn roll_token(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        roll: &TokenRoll,
+        audit: &AuditContext,
+    ) -> StoreResult<Option<Token>> {
+        let (roll, audit) = (roll.clone(), audit.clone());
+        self.write(write_op(move |session: &mut B::Session| {
+            Box::pin(async move {
+                if begin_token_change(session, organization_id, id).await?.is_none() {
+                    return Ok(None);
+                }
+                let (hash, masked) = (sql::text(&roll.token_hash), sql::text(&roll.masked_token));
+                let (statement, parameters) = match roll.previous_expires_at {
+                    Some(until) => (sql::ROLL_TOKEN_WITH_OVERLAP, vec![hash, masked, time(until), uuid(id)]),
+                    None => (sql::ROLL_TOKEN, vec![hash, masked, uuid(id)]),
+                };
+                session.execute(statement, &parameters).await?;
+                let Some(rolled) = select_token(session, organization_id, id).await? else { return Ok(None) };
+                let target = AuditTarget { kind: AuditTargetType::Token, id };
+                let event = AuditEvent::record(&audit, AuditAction::TokenRolled, target, vec!["masked_token"]);
+                insert_audit_event(session, organization_id, &event).await?;
+                Ok(Some(rolled))
+            })
+        }))
+        .await
+    }
+
+    async fn find_token_by_hash(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<TokenGrant>> {
         let mut reader = self.backend.reader().await?;
-        reader.fetch_optional(sql::SELECT_TOKEN_BY_HASH, &[sql::text(token_hash)], |row| sql::grant_from_row(row)).await
+        let parameters = [sql::text(token_hash), time(now)];
+        reader.fetch_optional(sql::SELECT_TOKEN_BY_HASH, &parameters, |row| sql::grant_from_row(row)).await
     }
 
     async fn touch_token(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {

@@ -92,11 +92,26 @@ pub const LOCK_ORGANIZATION: &str = "SELECT id FROM organizations WHERE id = $1 
 
 pub const SELECT_TOKEN: &str =
     concat!(token_select!(), " WHERE t.id = $1 AND t.organization_id = $2 AND t.revoked_at IS NULL");
-pub const SELECT_TOKEN_BY_HASH: &str = concat!(token_select!(), " WHERE t.token_hash = $1 AND t.revoked_at IS NULL");
+/// The live token whose secret hashes to `$1`: its current secret, or a
+/// rolled one until its overlap ends (`$2`, now). One statement, each side
+/// of the `OR` served by its own unique index.
+pub const SELECT_TOKEN_BY_HASH: &str = concat!(
+    token_select!(),
+    " WHERE (t.token_hash = $1 OR (t.previous_token_hash = $1 AND t.previous_expires_at > $2)) \
+     AND t.revoked_at IS NULL"
+);
 pub const INSERT_TOKEN: &str = "INSERT INTO api_tokens (id, organization_id, label, role, token_hash, \
                                 masked_token, status, created_at, created_by, expires_at) \
                                 VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9)";
 pub const UPDATE_TOKEN: &str = "UPDATE api_tokens SET label = $1, status = $2 WHERE id = $3";
+/// A new secret's hash (`$1`) and mask (`$2`); the old secret is refused at once.
+pub const ROLL_TOKEN: &str = "UPDATE api_tokens SET token_hash = $1, masked_token = $2, \
+                              previous_token_hash = NULL, previous_expires_at = NULL WHERE id = $3";
+/// `ROLL_TOKEN`, but the old secret keeps working until `$3` (the right
+/// side of `SET` reads the row as it was, so the old hash is kept).
+pub const ROLL_TOKEN_WITH_OVERLAP: &str = "UPDATE api_tokens SET previous_token_hash = token_hash, \
+                                           previous_expires_at = $3, token_hash = $1, masked_token = $2 \
+                                           WHERE id = $4";
 pub const REVOKE_TOKEN: &str = "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2";
 pub const TOUCH_TOKEN: &str = "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2";
 /// Other live lasting admin tokens of the organization (active, without an

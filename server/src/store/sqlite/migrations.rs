@@ -86,6 +86,20 @@ mod tests {
             .collect()
     }
 
+    /// `(version, description, checksum)` of every migration this binary embeds.
+    fn embedded() -> Vec<(i64, String, Vec<u8>)> {
+        let migrator = sqlx::migrate!("./migrations/sqlite");
+        migrator
+            .iter()
+            .map(|migration| (migration.version, migration.description.to_string(), migration.checksum.to_vec()))
+            .collect()
+    }
+
+    /// The migrations written since the fixture was made, after every one it holds.
+    fn newer_than_the_fixture(fixture: &[(i64, String, Vec<u8>)]) -> Vec<(i64, String, Vec<u8>)> {
+        embedded().split_off(fixture.len())
+    }
+
     /// `tests/fixtures/appdeck-before-rusqlite.db` was made by the last
     /// release that ran SQLite on sqlx (`appdeck-server migrate`, `org
     /// create`, then an app and a `ci` token created through the API).
@@ -102,8 +116,11 @@ mod tests {
         let store = connect(&format!("sqlite://{}", path.display()), settings()).unwrap();
         store.migrate().await.unwrap();
 
-        // Assert: the same migrations, recognised as applied, and the rows read as written.
-        assert_eq!(applied(&path), before);
+        // Assert: the fixture's migrations recognised as applied, only the later ones
+        // run, and the rows read as written.
+        let newer = newer_than_the_fixture(&before);
+        assert_eq!(applied(&path), [before.clone(), newer.clone()].concat());
+        assert_eq!(newer.iter().map(|(version, ..)| *version).collect::<Vec<_>>(), [5], "the token roll's");
         let organization_id = Uuid::parse_str("01a23ad6-1dad-756e-95b4-97fcc9e7cb97").unwrap();
         let app_id = Uuid::parse_str("01a23ad6-25b8-7608-840e-ebd3923e3dfd").unwrap();
         let app = store.get_app(organization_id, app_id).await.unwrap().expect("the fixture's app");
@@ -118,6 +135,9 @@ mod tests {
         assert_eq!(tokens[1].created_by.as_ref().map(|creator| creator.label.as_str()), Some("admin"));
         let events = store.list_audit_events(organization_id, Default::default(), page).await.unwrap();
         assert_eq!(events.len(), 3, "{events:?}");
+        let (roll, _) = crate::provisioning::roll_token(&Default::default()).unwrap();
+        let rolled = store.roll_token(organization_id, tokens[1].id, &roll, &Default::default()).await.unwrap();
+        assert_eq!(rolled.map(|token| token.masked_token), Some(roll.masked_token), "a fixture token rolls");
     }
 
     #[tokio::test]
@@ -128,6 +148,8 @@ mod tests {
         store.migrate().await.unwrap();
         store.migrate().await.unwrap();
         let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/appdeck-before-rusqlite.db");
-        assert_eq!(applied(&path), applied(std::path::Path::new(fixture)));
+        let fixture = applied(std::path::Path::new(fixture));
+        assert_eq!(applied(&path), [fixture.clone(), newer_than_the_fixture(&fixture)].concat());
+        assert_eq!(applied(&path), embedded());
     }
 }

@@ -1,5 +1,5 @@
 //! `/v1/api-tokens`: create (the secret shown once), list, get, relabel,
-//! disable and enable, revoke; labels, expiry, the last active admin,
+//! disable and enable, revoke, roll; labels, expiry, the last active admin,
 //! roles, isolation between organizations and `last_used_at`.
 
 mod create;
@@ -12,6 +12,7 @@ mod last_used;
 mod list;
 mod revoke;
 mod roles;
+mod roll;
 mod secrets;
 mod status;
 

@@ -186,6 +186,26 @@ impl Token {
     pub fn is_lasting_admin(&self) -> bool {
         self.role == TokenRole::Admin && self.status == TokenStatus::Active && self.expires_at.is_none()
     }
+
+    /// The fields an update changed from `self` to `after`, for the audit.
+    pub fn changed_fields(&self, after: &Token) -> Vec<&'static str> {
+        [("label", self.label != after.label), ("status", self.status != after.status)]
+            .into_iter()
+            .filter(|(_, changed)| *changed)
+            .map(|(name, _)| name)
+            .collect()
+    }
+}
+
+impl NewToken {
+    /// The fields a token's creation sets, for the audit.
+    pub fn set_fields(&self) -> Vec<&'static str> {
+        let mut fields = vec!["label", "role"];
+        if self.expires_at.is_some() {
+            fields.push("expires_at");
+        }
+        fields
+    }
 }
 
 impl UpdateApiTokenRequest {

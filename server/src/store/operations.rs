@@ -143,7 +143,7 @@ async fn insert_token<S: Session>(
         .await
         .map_err(|error| error.label_conflict(&token.label))?;
     let target = AuditTarget { kind: AuditTargetType::Token, id: token.id };
-    let event = AuditEvent::record(audit, AuditAction::TokenCreated, target, token_creation_changes(token));
+    let event = AuditEvent::record(audit, AuditAction::TokenCreated, target, token.set_fields());
     insert_audit_event(session, token.organization_id, &event).await?;
     let created = select_token(session, token.organization_id, token.id).await?;
     created.ok_or_else(|| StoreError::Vanished("a token just inserted"))
@@ -275,24 +275,6 @@ async fn modify_app<S: Session>(
     let event = AuditEvent::record(audit, action, target, before.changed_fields(&app));
     insert_audit_event(session, organization_id, &event).await?;
     Ok(Some(app))
-}
-
-/// What a token's creation sets.
-fn token_creation_changes(token: &NewToken) -> Vec<&'static str> {
-    let mut changes = vec!["label", "role"];
-    if token.expires_at.is_some() {
-        changes.push("expires_at");
-    }
-    changes
-}
-
-/// What a token update changed.
-fn token_changes(before: &Token, after: &Token) -> Vec<&'static str> {
-    [("label", before.label != after.label), ("status", before.status != after.status)]
-        .into_iter()
-        .filter(|(_, changed)| *changed)
-        .map(|(name, _)| name)
-        .collect()
 }
 
 fn last_admin_conflict(action: &str) -> StoreError {
@@ -447,7 +429,7 @@ impl<B: Backend> Store for SqlStore<B> {
                 let Some(updated) = select_token(session, organization_id, id).await? else { return Ok(None) };
                 let target = AuditTarget { kind: AuditTargetType::Token, id };
                 let event =
-                    AuditEvent::record(&audit, AuditAction::TokenUpdated, target, token_changes(&token, &updated));
+                    AuditEvent::record(&audit, AuditAction::TokenUpdated, target, token.changed_fields(&updated));
                 insert_audit_event(session, organization_id, &event).await?;
                 Ok(Some(updated))
             })

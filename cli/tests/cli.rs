@@ -94,6 +94,25 @@ async fn api_tokens_create_prints_the_secret_once_and_it_works() {
 }
 
 #[tokio::test]
+async fn api_tokens_roll_prints_the_new_secret_and_the_old_one_works_for_the_overlap() {
+    // Arrange
+    let app = spawn_app().await;
+    let created = app.create_api_token("deploy", "ci").await;
+    let id = created.token.id.to_string();
+
+    // Act
+    let output = appdeck(&app, &["api-tokens", "roll", "--id", &id, "--previous-expires-in-seconds", "60"]).await;
+
+    // Assert
+    let body = stdout_json(&output);
+    let secret = body["secret"].as_str().expect("the new secret is printed");
+    assert_ne!(secret, created.secret);
+    let me = app.client_with_token(secret).get_current_token().await.expect("the new secret works").into_inner();
+    assert_eq!(me.token.id, created.token.id);
+    app.client_with_token(&created.secret).get_current_token().await.expect("the old secret works for the overlap");
+}
+
+#[tokio::test]
 async fn an_api_error_is_one_line_on_stderr_and_a_failing_exit() {
     // Arrange
     let app = spawn_app().await;

@@ -15,8 +15,8 @@ cases stay exactly as generated:
   mended into one that keeps it, never dropped.
 
 One thing is kept from every case: the run's own token
-(`APPDECK_CONTRACT_TOKEN_ID`) is never disabled, relabelled or revoked, or
-every later request would be a 403 and test nothing.
+(`APPDECK_CONTRACT_TOKEN_ID`) is never disabled, relabelled, revoked or
+rolled, or every later request would be a 403 (or a 401) and test nothing.
 """
 
 import os
@@ -103,9 +103,10 @@ OWN_TOKEN_ID = os.environ.get("APPDECK_CONTRACT_TOKEN_ID", "")
 @schemathesis.hook
 def map_case(context, case):
     path_parameters = case.path_parameters or {}
+    own_token_writes = {("/v1/api-tokens/{id}", "PATCH"), ("/v1/api-tokens/{id}", "DELETE"),
+                        ("/v1/api-tokens/{id}/roll", "POST")}
     if (
-        case.operation.path == "/v1/api-tokens/{id}"
-        and case.method in ("PATCH", "DELETE")
+        (case.operation.path, case.method) in own_token_writes
         and str(path_parameters.get("id", "")).lower() == OWN_TOKEN_ID.lower()
         and OWN_TOKEN_ID
     ):

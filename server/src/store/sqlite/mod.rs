@@ -211,6 +211,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_token_is_found_by_either_hash_through_their_unique_indexes() {
+        let (store, _directory) = store().await;
+        let parameters = vec![sql::text("hash"), sql::time(chrono::Utc::now())];
+        let plan = plan(&store, sql::Statement { sql: sql::SELECT_TOKEN_BY_HASH.to_owned(), parameters });
+        assert!(plan.contains("MULTI-INDEX OR"), "{plan}");
+        assert!(
+            plan.contains("sqlite_autoindex_api_tokens_") && plan.contains("api_tokens_previous_token_hash"),
+            "{plan}"
+        );
+        assert!(!plan.lines().any(|step| step.starts_with("SCAN") && !step.contains("INDEX")), "full scan:\n{plan}");
+    }
+
+    #[tokio::test]
     async fn token_pages_are_read_from_an_index_in_order() {
         let (store, _directory) = store().await;
         for after in [None, Some(Uuid::now_v7())] {

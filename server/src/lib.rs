@@ -36,3 +36,5 @@ pub mod store;
 pub mod strict_json;
 /// Logging set-up.
 pub mod telemetry;
+/// Signed webhooks: the delivery worker and its seam with the store.
+pub mod webhooks;

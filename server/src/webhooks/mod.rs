@@ -1,4 +1,5 @@
 //! Signed webhooks: events from the audit log delivered to each
 //! organization's endpoints, per Standard Webhooks.
 
+pub mod allowed_hosts;
 pub mod queue;

@@ -64,7 +64,12 @@ pub trait DeliveryQueue: Send + Sync {
     /// holds, and leases them until `now + lease`. On PostgreSQL the claim
     /// uses `FOR UPDATE SKIP LOCKED`, so instances never claim one delivery
     /// at the same moment.
-    async fn claim_due_deliveries(&self, now: DateTime<Utc>, lease: Duration, limit: u32) -> StoreResult<Vec<DueDelivery>>;
+    async fn claim_due_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<DueDelivery>>;
 
     /// Records the attempt, moves the delivery to `attempt.next` and ends
     /// its lease. Answers since when the endpoint has failed without a

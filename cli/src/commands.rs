@@ -23,6 +23,7 @@ pub const NOUNS: &[Noun] = &[
     Noun { name: "organization", about: "The caller's organization" },
     Noun { name: "me", about: "The token making the request" },
     Noun { name: "audit-events", about: "Who changed what (admin tokens only)" },
+    Noun { name: "webhook-endpoints", about: "Where events are delivered, signed (admin tokens only)" },
 ];
 
 const fn verb(noun: &'static str, name: &'static str, about: &'static str, command: CliCommand) -> Verb {
@@ -55,6 +56,35 @@ pub const VERBS: &[Verb] = &[
     verb("organization", "update", "Rename the organization", CliCommand::UpdateOrganization),
     verb("me", "get", "Show the calling token and its organization", CliCommand::GetCurrentToken),
     list("audit-events", "List the audit events, newest first", CliCommand::ListAuditEvents),
+    list("webhook-endpoints", "List the webhook endpoints", CliCommand::ListWebhookEndpoints),
+    verb(
+        "webhook-endpoints",
+        "create",
+        "Create a webhook endpoint; its signing secret prints once",
+        CliCommand::CreateWebhookEndpoint,
+    ),
+    verb("webhook-endpoints", "get", "Show a webhook endpoint", CliCommand::GetWebhookEndpoint),
+    verb(
+        "webhook-endpoints",
+        "update",
+        "Change a webhook endpoint's URL, description, event types or enabled state",
+        CliCommand::UpdateWebhookEndpoint,
+    ),
+    verb("webhook-endpoints", "delete", "Delete a webhook endpoint", CliCommand::DeleteWebhookEndpoint),
+    verb(
+        "webhook-endpoints",
+        "rotate-secret",
+        "Give a webhook endpoint a new signing secret; it prints once",
+        CliCommand::RotateWebhookEndpointSecret,
+    ),
+    Verb {
+        noun: "webhook-endpoints",
+        name: "deliveries",
+        about: "List a webhook endpoint's deliveries and their attempts, newest first",
+        command: CliCommand::ListWebhookDeliveries,
+        follows_cursors: true,
+    },
+    verb("webhook-endpoints", "retry", "Make a delivery due again now", CliCommand::RetryWebhookDelivery),
 ];
 
 pub fn find(noun: &str, verb: &str) -> Option<&'static Verb> {

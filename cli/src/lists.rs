@@ -96,6 +96,38 @@ pub async fn print_all(
             })
             .await
         }
+        CliCommand::ListWebhookEndpoints => {
+            let first = matches.get_one::<types::ListWebhookEndpointsCursor>("cursor").map(|cursor| cursor.to_string());
+            every_page(first, |cursor| async move {
+                let mut request = client.list_webhook_endpoints();
+                if let Some(cursor) = cursor {
+                    request = request.cursor(cursor);
+                }
+                if let Some(limit) = limit {
+                    request = request.limit(limit);
+                }
+                let page = request.send().await?.into_inner();
+                Ok((values(&page.webhook_endpoints), page.next_cursor))
+            })
+            .await
+        }
+        CliCommand::ListWebhookDeliveries => {
+            let id = matches.get_one::<uuid::Uuid>("id").copied().expect("clap requires --id");
+            let first =
+                matches.get_one::<types::ListWebhookDeliveriesCursor>("cursor").map(|cursor| cursor.to_string());
+            every_page(first, |cursor| async move {
+                let mut request = client.list_webhook_deliveries().id(id);
+                if let Some(cursor) = cursor {
+                    request = request.cursor(cursor);
+                }
+                if let Some(limit) = limit {
+                    request = request.limit(limit);
+                }
+                let page = request.send().await?.into_inner();
+                Ok((values(&page.deliveries), page.next_cursor))
+            })
+            .await
+        }
         other => unreachable!("{} is not a list", other.operation_id()),
     };
     match items {

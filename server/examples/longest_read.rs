@@ -30,6 +30,7 @@ async fn main() -> anyhow::Result<()> {
         pool: PoolSettings { max_connections: 1, acquire_timeout: Duration::from_secs(5) },
         statement_timeout: Duration::from_secs(10),
         sqlite_max_page_count: None,
+        webhook_secret_key: None,
     };
     let store = connect(&format!("sqlite://{}", path.display()), settings)?;
     store.migrate().await?;

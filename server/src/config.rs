@@ -11,6 +11,7 @@ use crate::{
     rate_limit::redis::FailureMode,
     secret::SecretUrl,
     store::{PoolSettings, StoreSettings},
+    webhook_secrets::WebhookSecretKey,
 };
 
 #[derive(Debug, Parser)]
@@ -180,6 +181,17 @@ pub struct Config {
     /// `token create` is not held to it: it is the way back in.
     #[arg(long, env = "APPDECK_MAX_TOKENS_PER_ORGANIZATION", default_value_t = 1000, global = true)]
     pub max_tokens_per_organization: u32,
+    /// Most webhook endpoints an organization may hold; past it, a create is
+    /// answered 409 `quota_exceeded`. 0: no limit. Every write fans out to
+    /// the organization's endpoints in its own transaction, so keep it small.
+    #[arg(long, env = "APPDECK_MAX_WEBHOOK_ENDPOINTS_PER_ORGANIZATION", default_value_t = 20, global = true)]
+    pub max_webhook_endpoints_per_organization: u32,
+    /// The key webhook signing secrets are sealed with at rest: base64 of 32
+    /// random bytes (`openssl rand -base64 32`). Unset: creating an endpoint
+    /// or rotating its secret is answered 503 `webhook_secret_key_missing`,
+    /// and deliveries fail; everything else works.
+    #[arg(long, env = "APPDECK_WEBHOOK_SECRET_KEY", global = true, hide_env_values = true)]
+    pub webhook_secret_key: Option<WebhookSecretKey>,
     /// PostgreSQL: seconds a statement may run before the database cancels
     /// it (`statement_timeout`), so no statement holds a connection and its
     /// locks for longer. Ignored on SQLite.
@@ -214,13 +226,18 @@ impl Config {
             pool: self.pool_settings(),
             statement_timeout: Duration::from_secs(self.db_statement_timeout_secs),
             sqlite_max_page_count: self.sqlite_max_page_count,
+            webhook_secret_key: self.webhook_secret_key,
         }
     }
 
     /// The per-organization quotas, 0 meaning none.
     pub fn quotas(&self) -> Quotas {
         let limit = |value: u32| (value > 0).then_some(value);
-        Quotas { apps: limit(self.max_apps_per_organization), tokens: limit(self.max_tokens_per_organization) }
+        Quotas {
+            apps: limit(self.max_apps_per_organization),
+            tokens: limit(self.max_tokens_per_organization),
+            webhook_endpoints: limit(self.max_webhook_endpoints_per_organization),
+        }
     }
 
     /// How the client's address is found, from the trusted proxies and header.

@@ -78,6 +78,13 @@ pub enum ApiError {
     /// Another process holds the database's write lock.
     #[error("The database is locked by another process, try again later")]
     DatabaseBusy,
+    /// Creating a webhook endpoint or rotating its secret needs the server
+    /// key that seals signing secrets, and the operator has not set it.
+    #[error(
+        "Webhook signing secrets cannot be stored: the server's APPDECK_WEBHOOK_SECRET_KEY is not set; \
+         ask its operator to set it"
+    )]
+    WebhookSecretKeyMissing,
     /// Anything unexpected; the detail is logged, never sent.
     #[error("Internal server error")]
     Internal(#[source] anyhow::Error),
@@ -103,7 +110,8 @@ impl ApiError {
             | Self::StorageFull
             | Self::DatabaseBusy
             | Self::RequestTimeout
-            | Self::LimitStoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            | Self::LimitStoreUnavailable
+            | Self::WebhookSecretKeyMissing => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -127,6 +135,7 @@ impl ApiError {
             Self::DatabaseUnavailable => "database_unavailable",
             Self::StorageFull => "storage_full",
             Self::DatabaseBusy => "database_busy",
+            Self::WebhookSecretKeyMissing => "webhook_secret_key_missing",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -164,6 +173,7 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(error) => error.into(),
             StoreError::Conflict(message) => Self::Conflict(message),
             StoreError::Quota(exceeded) => Self::QuotaExceeded(exceeded),
+            StoreError::WebhookSecretKeyMissing => Self::WebhookSecretKeyMissing,
             error @ (StoreError::Sqlite(_)
             | StoreError::Migration(_)
             | StoreError::Decode(_)

@@ -36,5 +36,7 @@ pub mod store;
 pub mod strict_json;
 /// Logging set-up.
 pub mod telemetry;
+/// Webhook signing secrets: made here, sealed at rest under the server key.
+pub mod webhook_secrets;
 /// Signed webhooks: the delivery worker and its seam with the store.
 pub mod webhooks;

@@ -51,7 +51,16 @@ impl Application {
             }
         };
         let client_addressing = Arc::new(config.client_addressing());
-        let state = AppState { store, failed_auth, client_addressing, rate_limiter, metrics, quotas: config.quotas() };
+        let state = AppState {
+            store,
+            failed_auth,
+            client_addressing,
+            rate_limiter,
+            metrics,
+            quotas: config.quotas(),
+            // Until `Config` reads APPDECK_WEBHOOK_ALLOWED_HOSTS, no host is allowed plain http.
+            webhook_allowed_hosts: Arc::default(),
+        };
         let router = api::router(state, &HttpSettings::from_config(config)?);
         Ok(Self { listener, router, address, connection_settings: config.connection_settings() })
     }

@@ -8,6 +8,7 @@ use crate::{
     metrics::Metrics,
     rate_limit::{FailedAuthLimit, RateLimiter},
     store::Store,
+    webhooks::allowed_hosts::AllowedHosts,
 };
 
 #[derive(Clone)]
@@ -20,6 +21,8 @@ pub struct AppState {
     /// Each token's hourly request allowance.
     pub rate_limiter: Arc<dyn RateLimiter>,
     pub metrics: Arc<Metrics>,
-    /// How many apps and tokens an organization may hold.
+    /// How many apps, tokens and webhook endpoints an organization may hold.
     pub quotas: Quotas,
+    /// The hosts a plain-http webhook endpoint URL may name.
+    pub webhook_allowed_hosts: Arc<AllowedHosts>,
 }

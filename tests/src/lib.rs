@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use appdeck_client::Client;
 use appdeck_client::{ResponseValue, types};
-use appdeck_server::{config::Config, domain::token::TokenRole, provisioning, startup, store::Store};
+use appdeck_server::{
+    config::Config, domain::token::TokenRole, provisioning, startup, store::Store, webhook_secrets::WebhookSecretKey,
+};
 use reqwest::StatusCode;
 use uuid::Uuid;
 
@@ -64,6 +66,7 @@ async fn spawn_app_on(database: backend::TestDatabase, configure: impl FnOnce(&m
     }
     let mut config = Config::with_database_url(database.url());
     config.bind = "127.0.0.1:0".parse().expect("a valid socket address");
+    config.webhook_secret_key = Some(WebhookSecretKey::from_bytes(*b"appdeck tests webhook secret key"));
     if let Some((redis_url, key_prefix)) = backend::test_redis() {
         config.redis_url = Some(redis_url.into());
         config.redis_key_prefix = key_prefix;

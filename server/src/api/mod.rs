@@ -15,6 +15,8 @@ mod organization;
 mod pagination;
 mod responses;
 pub mod spec;
+mod webhook_deliveries;
+mod webhook_endpoints;
 
 use std::time::{Duration, Instant};
 
@@ -46,6 +48,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     auth,
     config::Config,
+    domain::webhook_event::WebhookEvent,
     error::{ApiError, ErrorBody},
     rate_limit::CountedRequest,
     request_id,
@@ -58,13 +61,14 @@ use crate::{
     info(title = "appdeck App Management API", version = "1.0.0"),
     security(("ApiKeyHeader" = []), ("TokenAuth" = []), ("BearerAuth" = [])),
     modifiers(&SecuritySchemes),
-    components(schemas(ErrorBody)),
+    components(schemas(ErrorBody, WebhookEvent)),
     tags(
         (name = "identity", description = "Who the calling token is"),
         (name = "organization", description = "The organization that owns the calling token"),
         (name = "apps", description = "Apps of the organization"),
         (name = "api-tokens", description = "The organization's API tokens (admin tokens only)"),
         (name = "audit", description = "Who changed what, and when (admin tokens only)"),
+        (name = "webhook-endpoints", description = "Where the organization's events are delivered, signed (admin tokens only)"),
     )
 )]
 struct ApiDoc;
@@ -112,6 +116,15 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api_tokens::get_api_token, api_tokens::update_api_token, api_tokens::revoke_api_token))
         .routes(routes!(api_tokens::roll_api_token))
         .routes(routes!(audit::list_audit_events))
+        .routes(routes!(webhook_endpoints::list_webhook_endpoints, webhook_endpoints::create_webhook_endpoint))
+        .routes(routes!(
+            webhook_endpoints::get_webhook_endpoint,
+            webhook_endpoints::update_webhook_endpoint,
+            webhook_endpoints::delete_webhook_endpoint
+        ))
+        .routes(routes!(webhook_endpoints::rotate_webhook_endpoint_secret))
+        .routes(routes!(webhook_deliveries::list_webhook_deliveries))
+        .routes(routes!(webhook_deliveries::retry_webhook_delivery))
 }
 
 /// The OpenAPI document derived from the handlers' annotations.

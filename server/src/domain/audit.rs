@@ -29,6 +29,16 @@ pub enum AuditAction {
     TokenRolled,
     #[serde(rename = "organization.updated")]
     OrganizationUpdated,
+    #[serde(rename = "webhook_endpoint.created")]
+    WebhookEndpointCreated,
+    #[serde(rename = "webhook_endpoint.updated")]
+    WebhookEndpointUpdated,
+    #[serde(rename = "webhook_endpoint.deleted")]
+    WebhookEndpointDeleted,
+    #[serde(rename = "webhook_endpoint.secret_rotated")]
+    WebhookEndpointSecretRotated,
+    #[serde(rename = "webhook_endpoint.disabled")]
+    WebhookEndpointDisabled,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -37,6 +47,7 @@ pub enum AuditTargetType {
     App,
     Token,
     Organization,
+    WebhookEndpoint,
 }
 
 /// What a write was about.

@@ -7,6 +7,9 @@ pub mod organization;
 pub mod quota;
 pub mod rules;
 pub mod token;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
+pub mod webhook_event;
 
 /// A JSON request body. A body that names one of `READ_ONLY_FIELDS` (fields
 /// of the resource the API shows but no request may set) is refused as

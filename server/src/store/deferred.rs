@@ -3,7 +3,10 @@
 //! (503, `/readyz` too) until the background task that keeps trying
 //! (`startup::open_store_for_serving`) hands it the migrated store.
 
-use std::sync::{Arc, OnceLock};
+use std::{
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -11,7 +14,8 @@ use uuid::Uuid;
 
 use super::{
     AppFilter, Created, CredentialColumns, IdempotencyRecord, IdempotentWrite, PageRequest, PoolStatus, StorageFault,
-    Store, StoreError, StoreResult,
+    Store, StoreError, StoreResult, WebhookStore,
+    delivery_queue::{AttemptRecord, DeliveryQueue, DueDelivery},
 };
 use crate::domain::{
     app::{App, UpdateAppRequest},
@@ -19,7 +23,10 @@ use crate::domain::{
     organization::Organization,
     quota::Quotas,
     token::{NewToken, Token, TokenGrant, TokenRoll, UpdateApiTokenRequest},
+    webhook_delivery::WebhookDelivery,
+    webhook_endpoint::{EndpointChanges, WebhookEndpoint},
 };
+use crate::webhook_secrets::SigningSecret;
 
 #[derive(Default)]
 pub struct Deferred {
@@ -206,5 +213,113 @@ impl Store for Deferred {
         page: PageRequest,
     ) -> StoreResult<Vec<AuditEvent>> {
         self.store()?.list_audit_events(organization_id, filter, page).await
+    }
+}
+
+#[async_trait]
+impl WebhookStore for Deferred {
+    async fn create_webhook_endpoint(
+        &self,
+        organization_id: Uuid,
+        endpoint: &WebhookEndpoint,
+        secret: &SigningSecret,
+        audit: &AuditContext,
+        quotas: Quotas,
+    ) -> StoreResult<WebhookEndpoint> {
+        self.store()?.create_webhook_endpoint(organization_id, endpoint, secret, audit, quotas).await
+    }
+
+    async fn create_webhook_endpoint_once(
+        &self,
+        organization_id: Uuid,
+        endpoint: &WebhookEndpoint,
+        secret: &SigningSecret,
+        audit: &AuditContext,
+        quotas: Quotas,
+        write: IdempotentWrite<WebhookEndpoint>,
+    ) -> StoreResult<Created<WebhookEndpoint>> {
+        self.store()?.create_webhook_endpoint_once(organization_id, endpoint, secret, audit, quotas, write).await
+    }
+
+    async fn list_webhook_endpoints(
+        &self,
+        organization_id: Uuid,
+        page: PageRequest,
+    ) -> StoreResult<Vec<WebhookEndpoint>> {
+        self.store()?.list_webhook_endpoints(organization_id, page).await
+    }
+
+    async fn get_webhook_endpoint(&self, organization_id: Uuid, id: Uuid) -> StoreResult<Option<WebhookEndpoint>> {
+        self.store()?.get_webhook_endpoint(organization_id, id).await
+    }
+
+    async fn update_webhook_endpoint(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        changes: EndpointChanges,
+        now: DateTime<Utc>,
+        audit: &AuditContext,
+    ) -> StoreResult<Option<WebhookEndpoint>> {
+        self.store()?.update_webhook_endpoint(organization_id, id, changes, now, audit).await
+    }
+
+    async fn delete_webhook_endpoint(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        audit: &AuditContext,
+    ) -> StoreResult<bool> {
+        self.store()?.delete_webhook_endpoint(organization_id, id, audit).await
+    }
+
+    async fn rotate_webhook_endpoint_secret(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        secret: &SigningSecret,
+        now: DateTime<Utc>,
+        audit: &AuditContext,
+    ) -> StoreResult<Option<WebhookEndpoint>> {
+        self.store()?.rotate_webhook_endpoint_secret(organization_id, id, secret, now, audit).await
+    }
+
+    async fn list_webhook_deliveries(
+        &self,
+        organization_id: Uuid,
+        endpoint_id: Uuid,
+        page: PageRequest,
+    ) -> StoreResult<Option<Vec<WebhookDelivery>>> {
+        self.store()?.list_webhook_deliveries(organization_id, endpoint_id, page).await
+    }
+
+    async fn retry_webhook_delivery(
+        &self,
+        organization_id: Uuid,
+        endpoint_id: Uuid,
+        delivery_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        self.store()?.retry_webhook_delivery(organization_id, endpoint_id, delivery_id, now).await
+    }
+}
+
+#[async_trait]
+impl DeliveryQueue for Deferred {
+    async fn claim_due_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<DueDelivery>> {
+        self.store()?.claim_due_deliveries(now, lease, limit).await
+    }
+
+    async fn record_attempt(&self, attempt: &AttemptRecord) -> StoreResult<Option<DateTime<Utc>>> {
+        self.store()?.record_attempt(attempt).await
+    }
+
+    async fn disable_failing_endpoint(&self, endpoint_id: Uuid, reason: &str) -> StoreResult<()> {
+        self.store()?.disable_failing_endpoint(endpoint_id, reason).await
     }
 }

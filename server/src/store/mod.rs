@@ -2,11 +2,16 @@
 //! database backend. SQL lives only below this module.
 
 mod deferred;
+pub mod delivery_queue;
+mod idempotency;
 mod operations;
+mod outbox;
 mod postgres;
 mod session;
 mod sql;
 mod sqlite;
+mod webhook_sql;
+mod webhooks;
 
 use std::{sync::Arc, time::Duration};
 
@@ -27,6 +32,10 @@ pub use deferred::Deferred;
 pub use operations::{Backend, SqlStore};
 pub use postgres::{PostgresBackend, PostgresStore, one_read_connection_per_request};
 pub use sqlite::{SqliteBackend, SqliteStore};
+pub use webhooks::WebhookStore;
+
+use crate::webhook_secrets::WebhookSecretKey;
+use delivery_queue::DeliveryQueue;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -59,6 +68,9 @@ pub enum StoreError {
     /// panicked or stopped); the detail is logged where it happened.
     #[error("the write failed: {0}")]
     Writer(String),
+    /// A webhook signing secret must be sealed, and the server has no key.
+    #[error("APPDECK_WEBHOOK_SECRET_KEY is not set")]
+    WebhookSecretKeyMissing,
 }
 
 /// Whether a PostgreSQL error means the database cannot serve now: the
@@ -222,8 +234,11 @@ pub struct PageRequest {
 /// Every write records its `AuditEvent`, made from the `AuditContext` it is
 /// given, in its own transaction: a write never succeeds without its event,
 /// nor an event exists for a write that rolled back.
+///
+/// Webhook endpoints and deliveries are its supertraits: `WebhookStore`
+/// for the API, `DeliveryQueue` for the delivery worker.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: WebhookStore + DeliveryQueue + Send + Sync {
     /// Applies the migrations this binary embeds that the database lacks.
     async fn migrate(&self) -> StoreResult<()>;
     /// Whether the database answers reads, and commits writes.
@@ -365,14 +380,17 @@ pub struct StoreSettings {
     /// SQLite, for tests of a full disk only: the most pages the database
     /// file may hold (`PRAGMA max_page_count`).
     pub sqlite_max_page_count: Option<u64>,
+    /// Seals and opens webhook signing secrets; without it endpoints cannot
+    /// be created nor their secrets rotated, and deliveries fail.
+    pub webhook_secret_key: Option<WebhookSecretKey>,
 }
 
 /// Opens the store `database_url` names: `sqlite:` or `postgres:`.
 pub fn connect(database_url: &str, settings: StoreSettings) -> anyhow::Result<Arc<dyn Store>> {
     if database_url.starts_with("sqlite:") {
-        Ok(operations::shared(SqliteBackend::open(database_url, settings)?))
+        Ok(operations::shared(SqliteBackend::open(database_url, settings)?, settings.webhook_secret_key))
     } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
-        Ok(operations::shared(PostgresBackend::connect(database_url, settings)?))
+        Ok(operations::shared(PostgresBackend::connect(database_url, settings)?, settings.webhook_secret_key))
     } else {
         anyhow::bail!("DATABASE_URL must start with `sqlite:` or `postgres:`")
     }

@@ -14,6 +14,8 @@ use uuid::Uuid;
 use super::{
     AppFilter, Created, CredentialColumns, EXPIRED_IDEMPOTENCY_RECORDS_PER_WRITE, IDEMPOTENCY_KEY_LIFETIME,
     IdempotencyRecord, IdempotentWrite, PageRequest, PoolStatus, Store, StoreError, StoreResult,
+    idempotency::{claim_idempotency_key, created_earlier, find_idempotency_record, record_idempotent_response},
+    outbox::record_event,
     session::{Row, Session, Value},
     sql::{self, time, uuid},
 };
@@ -24,7 +26,9 @@ use crate::domain::{
     organization::Organization,
     quota::Quotas,
     token::{NewToken, Token, TokenGrant, TokenRoll, TokenStatus, UpdateApiTokenRequest},
+    webhook_event::EventSubject,
 };
+use crate::webhook_secrets::WebhookSecretKey;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -47,7 +51,7 @@ pub trait Backend: Send + Sync + 'static {
 }
 
 /// Boxes a write for `Backend::write`, naming the bounds once.
-fn write_op<S, T, F>(op: F) -> WriteOp<S, T>
+pub(super) fn write_op<S, T, F>(op: F) -> WriteOp<S, T>
 where
     F: for<'s> FnOnce(&'s mut S) -> BoxFuture<'s, StoreResult<T>> + Send + 'static,
 {
@@ -56,18 +60,25 @@ where
 
 pub struct SqlStore<B> {
     backend: B,
+    /// Seals endpoints' signing secrets, and opens them for delivery;
+    /// `None` when `APPDECK_WEBHOOK_SECRET_KEY` is not set.
+    webhook_secret_key: Option<WebhookSecretKey>,
 }
 
 impl<B: Backend> SqlStore<B> {
-    pub fn new(backend: B) -> Self {
-        Self { backend }
+    pub fn new(backend: B, webhook_secret_key: Option<WebhookSecretKey>) -> Self {
+        Self { backend, webhook_secret_key }
     }
 
     pub fn backend(&self) -> &B {
         &self.backend
     }
 
-    async fn write<T: Send + 'static>(&self, op: WriteOp<B::Session, T>) -> StoreResult<T> {
+    pub(super) fn webhook_secret_key(&self) -> Option<&WebhookSecretKey> {
+        self.webhook_secret_key.as_ref()
+    }
+
+    pub(super) async fn write<T: Send + 'static>(&self, op: WriteOp<B::Session, T>) -> StoreResult<T> {
         self.backend.write(op).await
     }
 
@@ -100,10 +111,6 @@ async fn select_token<S: Session>(session: &mut S, organization_id: Uuid, id: Uu
     session.fetch_optional(sql::SELECT_TOKEN, &[uuid(id), uuid(organization_id)], |row| sql::token_from_row(row)).await
 }
 
-async fn insert_audit_event<S: Session>(session: &mut S, organization_id: Uuid, event: &AuditEvent) -> StoreResult<()> {
-    session.execute(sql::INSERT_AUDIT_EVENT, &sql::audit_event_parameters(organization_id, event)).await.map(drop)
-}
-
 /// Serializes the organization's writes that check a count or a rule over
 /// its rows, where the backend locks rows (on SQLite the writer holds the
 /// database's write lock already).
@@ -117,7 +124,7 @@ async fn lock_organization<S: Session>(session: &mut S, organization_id: Uuid) -
 /// Refuses a create past the organization's quota, counted inside the
 /// create's transaction (after `lock_organization`), so concurrent creates
 /// cannot both pass it.
-async fn check_quota<S: Session>(
+pub(super) async fn check_quota<S: Session>(
     session: &mut S,
     organization_id: Uuid,
     quota: Option<u32>,
@@ -144,9 +151,10 @@ async fn insert_token<S: Session>(
         .map_err(|error| error.label_conflict(&token.label))?;
     let target = AuditTarget { kind: AuditTargetType::Token, id: token.id };
     let event = AuditEvent::record(audit, AuditAction::TokenCreated, target, token.set_fields());
-    insert_audit_event(session, token.organization_id, &event).await?;
     let created = select_token(session, token.organization_id, token.id).await?;
-    created.ok_or_else(|| StoreError::Vanished("a token just inserted"))
+    let created = created.ok_or_else(|| StoreError::Vanished("a token just inserted"))?;
+    record_event(session, token.organization_id, &event, EventSubject::Token(created.clone())).await?;
+    Ok(created)
 }
 
 async fn insert_app_with_event<S: Session>(
@@ -159,72 +167,7 @@ async fn insert_app_with_event<S: Session>(
     session.execute(sql::INSERT_APP, &sql::app_parameters(app)).await?;
     let target = AuditTarget { kind: AuditTargetType::App, id: app.id };
     let event = AuditEvent::record(audit, AuditAction::AppCreated, target, app.fields_set_on_creation());
-    insert_audit_event(session, app.organization_id, &event).await
-}
-
-/// Claims the write's `Idempotency-Key` for `organization_id`; `false`
-/// when the key has a live record, and the write must not happen.
-async fn claim_idempotency_key<S: Session, T>(
-    session: &mut S,
-    organization_id: Uuid,
-    write: &IdempotentWrite<T>,
-) -> StoreResult<bool> {
-    let parameters = [
-        uuid(organization_id),
-        Value::Bytes(write.key_hash.clone()),
-        Value::Bytes(write.fingerprint.clone()),
-        Value::Bytes(Vec::new()),
-        Value::Bytes(Vec::new()),
-        time(write.now),
-        time(write.now - IDEMPOTENCY_KEY_LIFETIME),
-    ];
-    Ok(session.execute(sql::CLAIM_IDEMPOTENCY_KEY, &parameters).await? == 1)
-}
-
-async fn record_idempotent_response<S: Session, T>(
-    session: &mut S,
-    organization_id: Uuid,
-    write: &IdempotentWrite<T>,
-    created: &T,
-) -> StoreResult<()> {
-    let response = (write.seal)(created);
-    let parameters = [
-        Value::Int32(i32::from(response.status)),
-        Value::Bytes(response.nonce),
-        Value::Bytes(response.sealed_body),
-        uuid(organization_id),
-        Value::Bytes(write.key_hash.clone()),
-    ];
-    session.execute(sql::RECORD_IDEMPOTENT_RESPONSE, &parameters).await.map(drop)
-}
-
-async fn find_idempotency_record<S: Session>(
-    session: &mut S,
-    organization_id: Uuid,
-    key_hash: &[u8],
-    now: DateTime<Utc>,
-) -> StoreResult<Option<IdempotencyRecord>> {
-    let parameters = [uuid(organization_id), Value::Bytes(key_hash.to_vec()), time(now - IDEMPOTENCY_KEY_LIFETIME)];
-    session
-        .fetch_optional(sql::SELECT_IDEMPOTENCY_RECORD, &parameters, |row| sql::idempotency_record_from_row(row))
-        .await
-}
-
-/// The record that made a claim fail, read in the claim's transaction: it
-/// is committed by then (on PostgreSQL the claim waited for it; on SQLite
-/// the writer runs one write at a time).
-async fn created_earlier<S: Session, T, U>(
-    session: &mut S,
-    organization_id: Uuid,
-    write: &IdempotentWrite<T>,
-) -> StoreResult<Created<U>> {
-    match find_idempotency_record(session, organization_id, &write.key_hash, write.now).await? {
-        Some(record) => Ok(Created::Earlier(record)),
-        // Only when the record expired between the claim and this read.
-        None => Err(StoreError::Conflict(
-            "The earlier request with this Idempotency-Key expired just now; retry".to_owned(),
-        )),
-    }
+    record_event(session, app.organization_id, &event, EventSubject::App { name: app.name.clone() }).await
 }
 
 /// Refuses a change that would take `token` out of the organization's
@@ -273,7 +216,7 @@ async fn modify_app<S: Session>(
     session.execute(sql::UPDATE_APP, &parameters).await?;
     let target = AuditTarget { kind: AuditTargetType::App, id };
     let event = AuditEvent::record(audit, action, target, before.changed_fields(&app));
-    insert_audit_event(session, organization_id, &event).await?;
+    record_event(session, organization_id, &event, EventSubject::App { name: app.name.clone() }).await?;
     Ok(Some(app))
 }
 
@@ -351,7 +294,8 @@ impl<B: Backend> Store for SqlStore<B> {
                 let changes = if before == organization.name { vec![] } else { vec!["name"] };
                 let target = AuditTarget { kind: AuditTargetType::Organization, id };
                 let event = AuditEvent::record(&audit, AuditAction::OrganizationUpdated, target, changes);
-                insert_audit_event(session, id, &event).await?;
+                let subject = EventSubject::Organization { name: organization.name.clone() };
+                record_event(session, id, &event, subject).await?;
                 Ok(Some(organization))
             })
         }))
@@ -430,7 +374,7 @@ impl<B: Backend> Store for SqlStore<B> {
                 let target = AuditTarget { kind: AuditTargetType::Token, id };
                 let event =
                     AuditEvent::record(&audit, AuditAction::TokenUpdated, target, token.changed_fields(&updated));
-                insert_audit_event(session, organization_id, &event).await?;
+                record_event(session, organization_id, &event, EventSubject::Token(updated.clone())).await?;
                 Ok(Some(updated))
             })
         }))
@@ -453,7 +397,7 @@ impl<B: Backend> Store for SqlStore<B> {
                 session.execute(sql::REVOKE_TOKEN, &[time(now), uuid(id)]).await?;
                 let target = AuditTarget { kind: AuditTargetType::Token, id };
                 let event = AuditEvent::record(&audit, AuditAction::TokenRevoked, target, vec![]);
-                insert_audit_event(session, organization_id, &event).await?;
+                record_event(session, organization_id, &event, EventSubject::Token(token)).await?;
                 Ok(true)
             })
         }))
@@ -483,7 +427,7 @@ impl<B: Backend> Store for SqlStore<B> {
                 let Some(rolled) = select_token(session, organization_id, id).await? else { return Ok(None) };
                 let target = AuditTarget { kind: AuditTargetType::Token, id };
                 let event = AuditEvent::record(&audit, AuditAction::TokenRolled, target, vec!["masked_token"]);
-                insert_audit_event(session, organization_id, &event).await?;
+                record_event(session, organization_id, &event, EventSubject::Token(rolled.clone())).await?;
                 Ok(Some(rolled))
             })
         }))
@@ -602,12 +546,12 @@ impl<B: Backend> Store for SqlStore<B> {
         let audit = audit.clone();
         self.write(write_op(move |session: &mut B::Session| {
             Box::pin(async move {
-                if session.execute(sql::DELETE_APP, &[uuid(id), uuid(organization_id)]).await? == 0 {
-                    return Ok(false);
-                }
+                let parameters = [uuid(id), uuid(organization_id)];
+                let deleted = session.fetch_optional(sql::DELETE_APP, &parameters, |row| row.text(0)).await?;
+                let Some(name) = deleted else { return Ok(false) };
                 let target = AuditTarget { kind: AuditTargetType::App, id };
                 let event = AuditEvent::record(&audit, AuditAction::AppDeleted, target, vec![]);
-                insert_audit_event(session, organization_id, &event).await?;
+                record_event(session, organization_id, &event, EventSubject::App { name }).await?;
                 Ok(true)
             })
         }))
@@ -636,6 +580,6 @@ impl<B: Backend> Store for SqlStore<B> {
 }
 
 /// Holds a backend's store behind `Arc<dyn Store>`.
-pub fn shared<B: Backend>(backend: B) -> Arc<dyn Store> {
-    Arc::new(SqlStore::new(backend))
+pub fn shared<B: Backend>(backend: B, webhook_secret_key: Option<WebhookSecretKey>) -> Arc<dyn Store> {
+    Arc::new(SqlStore::new(backend, webhook_secret_key))
 }

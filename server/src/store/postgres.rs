@@ -279,6 +279,7 @@ mod tests {
             pool: PoolSettings { max_connections: 1, acquire_timeout: Duration::from_secs(5) },
             statement_timeout: Duration::from_secs(10),
             sqlite_max_page_count: None,
+            webhook_secret_key: None,
         };
         let backend = PostgresBackend::connect(&url, settings).unwrap();
         let mut observer = PgConnection::connect(&url).await.unwrap();
@@ -307,6 +308,7 @@ mod tests {
             pool: PoolSettings { max_connections: 1, acquire_timeout: Duration::from_secs(5) },
             statement_timeout: Duration::from_secs(1),
             sqlite_max_page_count: None,
+            webhook_secret_key: None,
         };
         let backend = PostgresBackend::connect(&url, settings).unwrap();
         let timeout: String = sqlx::query_scalar("SHOW statement_timeout").fetch_one(&backend.pool).await.unwrap();
@@ -343,6 +345,7 @@ mod tests {
             pool: PoolSettings { max_connections: 4, acquire_timeout: Duration::from_secs(5) },
             statement_timeout: Duration::from_secs(10),
             sqlite_max_page_count: None,
+            webhook_secret_key: None,
         };
         let backend = PostgresBackend::connect(&url, settings).unwrap();
         one_read_connection_per_request(async {

@@ -69,7 +69,7 @@ pub const UPDATE_APP: &str = concat!(
 pub const SELECT_APP: &str = concat!("SELECT ", app_columns!(), " FROM apps WHERE id = $1 AND organization_id = $2");
 pub const SELECT_APP_FOR_UPDATE: &str =
     concat!("SELECT ", app_columns!(), " FROM apps WHERE id = $1 AND organization_id = $2 FOR UPDATE");
-pub const DELETE_APP: &str = "DELETE FROM apps WHERE id = $1 AND organization_id = $2";
+pub const DELETE_APP: &str = "DELETE FROM apps WHERE id = $1 AND organization_id = $2 RETURNING name";
 
 /// How many apps an organization holds, counting at most `$2` (its quota),
 /// so a create's count costs no more than the quota.
@@ -153,12 +153,12 @@ pub struct Statement {
 }
 
 impl Statement {
-    fn new(sql: &str) -> Self {
+    pub(super) fn new(sql: &str) -> Self {
         Self { sql: sql.to_owned(), parameters: Vec::new() }
     }
 
     /// Appends `sql` followed by the next placeholder, bound to `value`.
-    fn push_bind(&mut self, sql: &str, value: Value) -> &mut Self {
+    pub(super) fn push_bind(&mut self, sql: &str, value: Value) -> &mut Self {
         self.parameters.push(value);
         self.sql.push_str(sql);
         self.sql.push('$');
@@ -166,7 +166,7 @@ impl Statement {
         self
     }
 
-    fn push(&mut self, sql: &str) -> &mut Self {
+    pub(super) fn push(&mut self, sql: &str) -> &mut Self {
         self.sql.push_str(sql);
         self
     }
@@ -260,7 +260,7 @@ pub fn enum_text<T: Serialize>(value: &T) -> Value {
     }
 }
 
-fn parse_enum<T: DeserializeOwned>(name: String) -> StoreResult<T> {
+pub(super) fn parse_enum<T: DeserializeOwned>(name: String) -> StoreResult<T> {
     serde_json::from_value(serde_json::Value::String(name)).map_err(StoreError::decode)
 }
 

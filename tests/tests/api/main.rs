@@ -22,3 +22,4 @@ mod spec;
 mod storage_faults;
 mod streams;
 mod token_security;
+mod webhook_endpoints;

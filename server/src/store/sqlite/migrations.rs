@@ -70,6 +70,7 @@ mod tests {
             pool: PoolSettings { max_connections: 2, acquire_timeout: std::time::Duration::from_secs(5) },
             statement_timeout: std::time::Duration::from_secs(10),
             sqlite_max_page_count: None,
+            webhook_secret_key: None,
         }
     }
 
@@ -120,7 +121,11 @@ mod tests {
         // run, and the rows read as written.
         let newer = newer_than_the_fixture(&before);
         assert_eq!(applied(&path), [before.clone(), newer.clone()].concat());
-        assert_eq!(newer.iter().map(|(version, ..)| *version).collect::<Vec<_>>(), [5], "the token roll's");
+        assert_eq!(
+            newer.iter().map(|(version, ..)| *version).collect::<Vec<_>>(),
+            [5, 6],
+            "the token roll's and the webhooks'"
+        );
         let organization_id = Uuid::parse_str("01a23ad6-1dad-756e-95b4-97fcc9e7cb97").unwrap();
         let app_id = Uuid::parse_str("01a23ad6-25b8-7608-840e-ebd3923e3dfd").unwrap();
         let app = store.get_app(organization_id, app_id).await.unwrap().expect("the fixture's app");

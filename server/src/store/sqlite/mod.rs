@@ -118,7 +118,7 @@ mod tests {
             app::{AppStatus, Environment},
             audit::{AuditAction, AuditFilter},
         },
-        store::{AppFilter, CredentialColumns, PageRequest, PoolSettings, Store, sql},
+        store::{AppFilter, CredentialColumns, PageRequest, PoolSettings, Store, sql, webhook_sql},
     };
 
     fn open(directory: &tempfile::TempDir) -> (SqliteStore, PathBuf) {
@@ -127,9 +127,10 @@ mod tests {
             pool: PoolSettings { max_connections: 2, acquire_timeout: Duration::from_secs(5) },
             statement_timeout: Duration::from_secs(10),
             sqlite_max_page_count: None,
+            webhook_secret_key: None,
         };
         let backend = SqliteBackend::open(&format!("sqlite://{}", path.display()), settings).unwrap();
-        (SqlStore::new(backend), path)
+        (SqlStore::new(backend, None), path)
     }
 
     async fn store() -> (SqliteStore, tempfile::TempDir) {
@@ -221,6 +222,18 @@ mod tests {
             "{plan}"
         );
         assert!(!plan.lines().any(|step| step.starts_with("SCAN") && !step.contains("INDEX")), "full scan:\n{plan}");
+    }
+
+    #[tokio::test]
+    async fn webhook_endpoint_and_delivery_pages_are_read_from_an_index_in_order() {
+        let (store, _directory) = store().await;
+        for after in [None, Some(Uuid::now_v7())] {
+            let page = PageRequest { after, limit: 51 };
+            assert_keyset_plan(&plan(&store, webhook_sql::endpoints_page(Uuid::now_v7(), page)));
+            let deliveries = plan(&store, webhook_sql::deliveries_page(Uuid::now_v7(), page));
+            assert!(deliveries.contains("webhook_deliveries_by_endpoint"), "{deliveries}");
+            assert!(!deliveries.contains("TEMP B-TREE"), "{deliveries}");
+        }
     }
 
     #[tokio::test]

@@ -19,6 +19,14 @@ fn app() -> Command {
     let nouns = commands::NOUNS.iter().map(|noun| {
         let verbs = commands::VERBS.iter().filter(|verb| verb.noun == noun.name).map(|verb| {
             let command = Cli::<Printer>::get_command(verb.command).name(verb.name);
+            // A body field named `url` (a webhook endpoint's) would clash with
+            // the global `--url` of the server: it keeps its id, which the
+            // generated code reads, under another flag.
+            let command = if command.get_arguments().any(|arg| arg.get_id() == "url") {
+                command.mut_arg("url", |arg| arg.long("endpoint-url"))
+            } else {
+                command
+            };
             if verb.follows_cursors {
                 command.about(format!("{} (every page, following next_cursor)", verb.about))
             } else {
@@ -32,7 +40,7 @@ fn app() -> Command {
         .version(env!("CARGO_PKG_VERSION"))
         .subcommand_required(true)
         .arg(
-            Arg::new("url")
+            Arg::new("server-url")
                 .long("url")
                 .env("APPDECK_URL")
                 .global(true)
@@ -87,7 +95,7 @@ async fn run(matches: &ArgMatches, printer: Printer) -> anyhow::Result<()> {
 }
 
 fn client(matches: &ArgMatches) -> anyhow::Result<sdk::Client> {
-    let url = matches.get_one::<String>("url").expect("url has a default");
+    let url = matches.get_one::<String>("server-url").expect("url has a default");
     let Some(token) = matches.get_one::<String>("token").filter(|token| !token.is_empty()) else {
         anyhow::bail!("no API token: pass --token or set APPDECK_TOKEN");
     };

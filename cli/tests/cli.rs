@@ -171,3 +171,61 @@ async fn a_refused_value_is_a_usage_error_before_any_request() {
     assert!(stderr_text(&output).contains("--name"), "{}", stderr_text(&output));
     assert!(app.client.list_apps(None, None, None, None).await.unwrap().into_inner().apps.is_empty());
 }
+
+#[tokio::test]
+async fn webhook_endpoints_create_prints_the_secret_and_deliveries_lists_the_queued_event() {
+    // Arrange
+    let app = spawn_app().await;
+    let output = appdeck(
+        &app,
+        &[
+            "webhook-endpoints",
+            "create",
+            "--endpoint-url",
+            "https://hooks.example.com/appdeck",
+            "--description",
+            "deploys",
+        ],
+    )
+    .await;
+    let created = stdout_json(&output);
+    let secret = created["secret"].as_str().expect("the secret is printed");
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let id = created["webhook_endpoint"]["id"].as_str().unwrap().to_owned();
+    app.client.create_app(None, &app_request("Storefront")).await.unwrap();
+
+    // Act
+    let listed = stdout_json(&appdeck(&app, &["webhook-endpoints", "list"]).await);
+    let deliveries = stdout_json(&appdeck(&app, &["webhook-endpoints", "deliveries", "--id", &id]).await);
+    let delivery_id = deliveries[0]["id"].as_str().unwrap().to_owned();
+    let retried = appdeck(&app, &["webhook-endpoints", "retry", "--id", &id, "--delivery-id", &delivery_id]).await;
+
+    // Assert
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert!(!listed.to_string().contains(secret), "a list never shows the secret");
+    assert_eq!(deliveries[0]["event_type"], "app.created");
+    assert_eq!(deliveries[0]["status"], "pending");
+    assert!(retried.status.success(), "{}", stderr_text(&retried));
+}
+
+#[tokio::test]
+async fn webhook_endpoints_update_and_rotate_secret_change_the_endpoint() {
+    // Arrange
+    let app = spawn_app().await;
+    let created =
+        stdout_json(&appdeck(&app, &["webhook-endpoints", "create", "--endpoint-url", "https://a.example.com"]).await);
+    let id = created["webhook_endpoint"]["id"].as_str().unwrap().to_owned();
+
+    // Act
+    let updated =
+        stdout_json(&appdeck(&app, &["webhook-endpoints", "update", "--id", &id, "--enabled", "false"]).await);
+    let rotated = stdout_json(&appdeck(&app, &["webhook-endpoints", "rotate-secret", "--id", &id]).await);
+    let deleted = appdeck(&app, &["webhook-endpoints", "delete", "--id", &id]).await;
+
+    // Assert
+    assert_eq!(updated["webhook_endpoint"]["enabled"], false);
+    assert_ne!(rotated["secret"], created["secret"]);
+    assert!(deleted.status.success(), "{}", stderr_text(&deleted));
+    let listed = app.client.list_webhook_endpoints(None, None).await.unwrap().into_inner();
+    assert!(listed.webhook_endpoints.is_empty());
+}

@@ -3,7 +3,11 @@
 
 use std::time::Duration;
 
-use appdeck_server::webhooks::queue::{AttemptRecord, NextStep};
+use appdeck_server::{
+    domain::audit::AuditContext,
+    webhook_secrets::{SigningSecret, WebhookSecretKey},
+    webhooks::queue::{AttemptRecord, NextStep},
+};
 use appdeck_tests::{TestApp, spawn_app};
 use chrono::{TimeDelta, Utc};
 use serde_json::{Value, json};
@@ -183,4 +187,27 @@ async fn a_token_event_carries_the_mask_and_the_maker_never_the_secret() {
     assert!(!claimed[0].payload.contains(&created.secret));
     assert!(payload["data"]["actor"]["label"].is_string());
     assert!(payload["data"]["request_id"].is_string());
+}
+
+#[tokio::test]
+async fn under_a_changed_server_key_the_secret_cannot_be_read_until_rotated() {
+    // Arrange: the same database, opened by a server with another key
+    let app = spawn_app().await;
+    let (endpoint_id, _) = one_due_delivery(&app).await;
+    let mut config = appdeck_server::config::Config::with_database_url(app.database.url());
+    config.webhook_secret_key = Some(WebhookSecretKey::from_bytes([9; 32]));
+    let changed = appdeck_server::store::connect(config.database_url.expose(), config.store_settings()).unwrap();
+    let now = Utc::now();
+
+    // Act
+    let unreadable = changed.claim_due_deliveries(now, LEASE, 10).await.unwrap();
+    let rotated = SigningSecret::generate();
+    let context = AuditContext::default();
+    changed.rotate_webhook_endpoint_secret(app.organization_id, endpoint_id, &rotated, now, &context).await.unwrap();
+    let repaired = changed.claim_due_deliveries(now + TimeDelta::seconds(31), LEASE, 10).await.unwrap();
+
+    // Assert
+    let error = unreadable[0].signing_secret.clone().unwrap_err();
+    assert!(error.contains("APPDECK_WEBHOOK_SECRET_KEY") && error.contains("rotate"), "{error}");
+    assert_eq!(repaired[0].signing_secret.as_deref(), Ok(rotated.expose()));
 }

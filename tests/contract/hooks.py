@@ -11,8 +11,10 @@ cases stay exactly as generated:
   tokens"): a webhook that is on needs an https `webhook_url`; a platform
   other than `none` needs its credentials and `none` takes none; a token's
   `expires_at` lies in the future; `authorized_domains` lists a host once, whatever its case
-  (`uniqueItems` would only catch exact repeats). A positive case that breaks one of them is
-  mended into one that keeps it, never dropped.
+  (`uniqueItems` would only catch exact repeats). A webhook endpoint's URL is
+  https (plain http only on hosts the operator allows, and this run allows
+  none) and its `event_types` name each type once. A positive case that
+  breaks one of them is mended into one that keeps it, never dropped.
 
 One thing is kept from every case: the run's own token
 (`APPDECK_CONTRACT_TOKEN_ID`) is never disabled, relabelled, revoked or
@@ -84,6 +86,15 @@ def keep_domains_unique(body: dict) -> None:
     body["authorized_domains"] = unique
 
 
+def keep_endpoint_rules(body: dict) -> None:
+    url = body.get("url")
+    if isinstance(url, str) and url.startswith("http://"):
+        body["url"] = "https://" + url[len("http://"):]
+    event_types = body.get("event_types")
+    if isinstance(event_types, list):
+        body["event_types"] = list(dict.fromkeys(event_types))
+
+
 def keep_expiry_in_the_future(body: dict) -> None:
     expires_at = body.get("expires_at")
     if not isinstance(expires_at, str):
@@ -123,4 +134,6 @@ def map_case(context, case):
         keep_platform_rule(case.body, "email_platform", "email_credentials", "brevo")
     if path == "/v1/api-tokens" and case.method == "POST":
         keep_expiry_in_the_future(case.body)
+    if path in ("/v1/webhook-endpoints", "/v1/webhook-endpoints/{id}") and case.method in ("POST", "PATCH"):
+        keep_endpoint_rules(case.body)
     return case

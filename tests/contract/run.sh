@@ -36,9 +36,10 @@ mkdir -p "$report_dir"
 # the operation under test. The limits themselves are tested in Rust.
 export APPDECK_RATE_LIMIT_PER_HOUR=100000000
 export APPDECK_AUTH_FAILURES_PER_MINUTE=100000000
-# Thousands of creates: no quota of live tokens, for the same reason (the
-# quotas are tested in Rust).
+# Thousands of creates: no quota of live tokens or webhook endpoints, for the
+# same reason (the quotas are tested in Rust).
 export APPDECK_MAX_TOKENS_PER_ORGANIZATION=0
+export APPDECK_MAX_WEBHOOK_ENDPOINTS_PER_ORGANIZATION=0
 start_server
 
 APPDECK_CONTRACT_TOKEN_ID=$(curl -sf -H "X-API-Key: $token" "$base_url/v1/me" |

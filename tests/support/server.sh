@@ -2,8 +2,8 @@
 # (tests/browser, tests/clients, tests/contract). `make_work_dir` makes
 # "$work" and, when the script exits, stops the server and whatever else is
 # in `other_pids` and removes "$work"; `start_server` starts
-# `appdeck-server` on a fresh SQLite database in "$work" and sets
-# `base_url`, `token` and `server_pid`.
+# `appdeck-server` on a fresh SQLite database in "$work" (with a webhook
+# secret key) and sets `base_url`, `token` and `server_pid`.
 
 make_work_dir() {
     work=$(mktemp -d)
@@ -23,6 +23,9 @@ stop_and_clean_up() {
 start_server() {
     cargo build -q -p appdeck-server
     export DATABASE_URL="sqlite://$work/appdeck.db"
+    # A fresh key per run, unless the caller brings one: webhook endpoints
+    # cannot be created without it.
+    export APPDECK_WEBHOOK_SECRET_KEY="${APPDECK_WEBHOOK_SECRET_KEY:-$(head -c 32 /dev/urandom | base64)}"
     token=$(./target/debug/appdeck-server org create --name "Outside tests")
     APPDECK_BIND=127.0.0.1:0 ./target/debug/appdeck-server serve 2>"$work/server.log" &
     server_pid=$!

@@ -159,3 +159,19 @@ async fn a_retried_create_with_the_same_idempotency_key_replays_the_secret_and_c
     let listed = app.client.list_webhook_endpoints(None, None).await.unwrap().into_inner();
     assert_eq!(listed.webhook_endpoints.len(), 1);
 }
+
+#[tokio::test]
+async fn creating_an_endpoint_past_the_quota_is_409_until_one_is_deleted() {
+    // Arrange
+    let app = appdeck_tests::spawn_app_with(|config| config.max_webhook_endpoints_per_organization = 1).await;
+    let (first, _) = create_endpoint(&app, url_only()).await;
+
+    // Act
+    let refused = app.client.create_webhook_endpoint(None, &super::endpoint_request(url_only())).await;
+    app.client.delete_webhook_endpoint(&id_of(&first)).await.unwrap();
+    let after_delete = app.client.create_webhook_endpoint(None, &super::endpoint_request(url_only())).await;
+
+    // Assert
+    assert_eq!(super::status_and_code(refused), (reqwest::StatusCode::CONFLICT, "quota_exceeded".to_owned()));
+    assert!(after_delete.is_ok());
+}

@@ -3,3 +3,4 @@
 
 pub mod allowed_hosts;
 pub mod queue;
+pub mod signature;

@@ -4,3 +4,4 @@
 pub mod allowed_hosts;
 pub mod queue;
 pub mod signature;
+pub mod ssrf_guard;

@@ -3,5 +3,8 @@
 
 pub mod allowed_hosts;
 pub mod queue;
+pub mod sender;
 pub mod signature;
 pub mod ssrf_guard;
+#[cfg(test)]
+mod test_receiver;

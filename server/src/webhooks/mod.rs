@@ -3,6 +3,7 @@
 
 pub mod allowed_hosts;
 pub mod queue;
+pub mod schedule;
 pub mod sender;
 pub mod signature;
 pub mod ssrf_guard;

@@ -9,3 +9,6 @@ pub mod signature;
 pub mod ssrf_guard;
 #[cfg(test)]
 mod test_receiver;
+pub mod worker;
+#[cfg(test)]
+mod worker_tests;

@@ -67,6 +67,11 @@ impl Sender {
         Ok(Self { client, allowed, timeout })
     }
 
+    /// The longest an attempt takes.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// Makes one attempt at `now`, the `webhook-timestamp` it is signed with.
     pub async fn send(&self, delivery: &DueDelivery, now: DateTime<Utc>) -> Outcome {
         let started = tokio::time::Instant::now();

@@ -24,6 +24,8 @@ pub enum Reply {
     Redirect,
     /// No answer until long after any timeout.
     Hang,
+    /// 200, after a pause.
+    SlowOk(Duration),
 }
 
 /// A request as it arrived.
@@ -65,6 +67,11 @@ impl TestReceiver {
     pub fn received(&self) -> Vec<Received> {
         self.recorded.received.lock().unwrap().clone()
     }
+
+    /// Whether two requests with one `webhook-id` were ever in flight at once.
+    pub fn saw_one_delivery_twice_at_once(&self) -> bool {
+        *self.recorded.overlapped.lock().unwrap()
+    }
 }
 
 async fn receive(
@@ -82,6 +89,10 @@ async fn receive(
         Reply::Redirect => (StatusCode::FOUND, [(header::LOCATION, "/redirected")]).into_response(),
         Reply::Hang => {
             tokio::time::sleep(Duration::from_secs(60)).await;
+            StatusCode::OK.into_response()
+        }
+        Reply::SlowOk(pause) => {
+            tokio::time::sleep(pause).await;
             StatusCode::OK.into_response()
         }
     }

@@ -49,11 +49,28 @@ impl Refused {
 }
 
 /// What kind of internal address this is, or `None` for a public one.
-/// An IPv4 address written as IPv6 (`::ffff:10.0.0.1`) is judged as IPv4.
+/// An IPv4 address inside IPv6 is judged as IPv4: mapped (`::ffff:10.0.0.1`),
+/// the deprecated compatible form (`::10.0.0.1`), and the NAT64 well-known
+/// prefix (`64:ff9b::10.0.0.1`), which a NAT64 gateway forwards to it.
 pub fn internal_kind(address: IpAddr) -> Option<&'static str> {
-    match address.to_canonical() {
+    match address {
         IpAddr::V4(address) => internal_v4_kind(address),
-        IpAddr::V6(address) => internal_v6_kind(address),
+        IpAddr::V6(address) => match embedded_v4(address) {
+            Some(embedded) => internal_v4_kind(embedded),
+            None => internal_v6_kind(address),
+        },
+    }
+}
+
+fn embedded_v4(address: Ipv6Addr) -> Option<Ipv4Addr> {
+    let segments = address.segments();
+    let [low, high] = [segments[6], segments[7]];
+    let v4 = Ipv4Addr::from((u32::from(low) << 16) | u32::from(high));
+    match segments[..6] {
+        [0, 0, 0, 0, 0, 0xffff] | [0x64, 0xff9b, 0, 0, 0, 0] => Some(v4),
+        // `::` and `::1` are IPv6's own unspecified and loopback addresses.
+        [0, 0, 0, 0, 0, 0] if low != 0 => Some(v4),
+        _ => None,
     }
 }
 
@@ -180,6 +197,8 @@ mod tests {
             ("fe80::1", "refused: fe80::1 is a link-local address (cloud metadata lives there)"),
             ("ff02::1", "refused: ff02::1 is a multicast, broadcast or reserved address"),
             ("::ffff:10.0.0.5", "refused: ::ffff:10.0.0.5 is a private address"),
+            ("::10.0.0.5", "refused: ::a00:5 is a private address"),
+            ("64:ff9b::a9fe:a9fe", "refused: 64:ff9b::a9fe:a9fe is a link-local address (cloud metadata lives there)"),
             (
                 "::ffff:169.254.169.254",
                 "refused: ::ffff:169.254.169.254 is a link-local address (cloud metadata lives there)",
@@ -193,7 +212,14 @@ mod tests {
     #[test]
     fn public_addresses_pass() {
         let none = AllowedHosts::default();
-        for address in ["93.184.215.14", "100.128.0.1", "172.32.0.1", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"] {
+        let public = [
+            "93.184.215.14",
+            "100.128.0.1",
+            "172.32.0.1",
+            "2606:2800:21f:cb07:6820:80da:af6b:8b2c",
+            "64:ff9b::5db8:d70e",
+        ];
+        for address in public {
             assert_eq!(refusal(&none, address), None, "{address}");
         }
     }

@@ -12,6 +12,7 @@ use crate::{
     secret::SecretUrl,
     store::{PoolSettings, StoreSettings},
     webhook_secrets::WebhookSecretKey,
+    webhooks::allowed_hosts::AllowedHosts,
 };
 
 #[derive(Debug, Parser)]
@@ -202,6 +203,13 @@ pub struct Config {
     /// (`PRAGMA max_page_count`), to make a full disk on demand.
     #[arg(long, env = "APPDECK_SQLITE_MAX_PAGE_COUNT", global = true, hide = true)]
     pub sqlite_max_page_count: Option<u64>,
+    /// Internal hosts webhooks may be delivered to, comma-separated host
+    /// names, addresses or CIDRs, such as `hooks.internal,10.1.0.0/16`.
+    /// Deliveries to loopback, private, link-local and metadata addresses
+    /// are refused otherwise (checked after DNS), and an endpoint URL may be
+    /// plain `http` only on these hosts. Empty: none.
+    #[arg(long, env = "APPDECK_WEBHOOK_ALLOWED_HOSTS", default_value = "", hide_default_value = true, global = true)]
+    pub webhook_allowed_hosts: AllowedHosts,
     /// Log line format on stderr. `RUST_LOG` sets what is logged.
     #[arg(long, env = "APPDECK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -282,6 +290,9 @@ mod tests {
         assert!(error.to_string().contains("--max-body-bytes"), "{error}");
         let error = Cli::try_parse_from(["appdeck-server", "--trusted-proxies", "10.0.0.0/33", "serve"]).unwrap_err();
         assert!(error.to_string().contains("--trusted-proxies"), "{error}");
+        let error =
+            Cli::try_parse_from(["appdeck-server", "--webhook-allowed-hosts", "http://x", "serve"]).unwrap_err();
+        assert!(error.to_string().contains("--webhook-allowed-hosts"), "{error}");
     }
 
     #[test]

@@ -72,7 +72,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 /// Serves even while the database cannot be reached (see `open_store_for_serving`).
 async fn serve(config: &appdeck_server::config::Config) -> anyhow::Result<()> {
     let store = startup::open_store_for_serving(config).await?;
-    let application = startup::Application::build(config, store).await?;
+    let application = startup::Application::build(config, store.clone()).await?.deliver_webhooks_from(store)?;
     let shutdown = startup::shutdown_signal()?;
     tracing::info!(address = %application.address(), "appdeck is listening; Swagger UI at http://{}/docs", application.address());
     Ok(application.run_until_stopped(shutdown).await?)

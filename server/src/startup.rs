@@ -16,6 +16,12 @@ use crate::{
     rate_limit::{FailedAuthLimit, FailedAuthLimiter, InProcessRateLimiter, RateLimiter, redis::RedisLimits},
     state::AppState,
     store::{Deferred, Store, StoreError},
+    webhooks::{
+        allowed_hosts::AllowedHosts,
+        queue::DeliveryQueue,
+        sender::Sender,
+        worker::{DeliveryWorker, WorkerSettings},
+    },
 };
 
 pub struct Application {
@@ -23,6 +29,8 @@ pub struct Application {
     router: axum::Router,
     address: SocketAddr,
     connection_settings: ConnectionSettings,
+    webhook_allowed_hosts: AllowedHosts,
+    webhook_worker: Option<DeliveryWorker>,
 }
 
 impl Application {
@@ -58,11 +66,25 @@ impl Application {
             rate_limiter,
             metrics,
             quotas: config.quotas(),
-            // Until `Config` reads APPDECK_WEBHOOK_ALLOWED_HOSTS, no host is allowed plain http.
-            webhook_allowed_hosts: Arc::default(),
+            webhook_allowed_hosts: Arc::new(config.webhook_allowed_hosts.clone()),
         };
         let router = api::router(state, &HttpSettings::from_config(config)?);
-        Ok(Self { listener, router, address, connection_settings: config.connection_settings() })
+        Ok(Self {
+            listener,
+            router,
+            address,
+            connection_settings: config.connection_settings(),
+            webhook_allowed_hosts: config.webhook_allowed_hosts.clone(),
+            webhook_worker: None,
+        })
+    }
+
+    /// Delivers webhooks from `queue` while serving: the delivery worker
+    /// starts with `run_until_stopped` and stops with it.
+    pub fn deliver_webhooks_from(mut self, queue: Arc<dyn DeliveryQueue>) -> anyhow::Result<Self> {
+        let sender = Sender::new(self.webhook_allowed_hosts.clone()).context("build the webhook sender")?;
+        self.webhook_worker = Some(DeliveryWorker::new(queue, sender, WorkerSettings::default()));
+        Ok(self)
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -70,9 +92,15 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in
-    /// flight, within the drain deadline (see `connections`).
+    /// flight, within the drain deadline (see `connections`). The webhook
+    /// worker, if any, stops then: an attempt it had in flight is made
+    /// again, by this or another instance, once its lease ends.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let worker = self.webhook_worker.map(DeliveryWorker::spawn);
         connections::serve(self.listener, self.router, self.connection_settings, shutdown).await;
+        if let Some(worker) = worker {
+            worker.abort();
+        }
         Ok(())
     }
 }

@@ -51,16 +51,38 @@ pub async fn spawn_app() -> TestApp {
 /// default configuration (a lower `auth_failures_per_minute`, say). The
 /// database and the listening address are set before `configure` runs.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
-    spawn_app_on(backend::TestDatabase::create().await, configure).await
+    spawn_app_on(backend::TestDatabase::create().await, configure, Delivery::Off).await
+}
+
+/// `spawn_app_with`, with the webhook delivery worker running as `serve`
+/// runs it, and loopback allowed as a delivery target so that receivers in
+/// the test can listen on 127.0.0.1. Without it, deliveries stay queued.
+pub async fn spawn_app_delivering_webhooks_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let allow_loopback = |config: &mut Config| {
+        config.webhook_allowed_hosts = "127.0.0.1".parse().expect("a valid allowed host");
+        configure(config);
+    };
+    spawn_app_on(backend::TestDatabase::create().await, allow_loopback, Delivery::On).await
+}
+
+/// Whether a test server runs the webhook delivery worker.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    On,
+    Off,
 }
 
 /// `spawn_app_with` on SQLite whatever the environment asks for: for the
 /// faults only an embedded database has (its file, its disk, its lock).
 pub async fn spawn_sqlite_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
-    spawn_app_on(backend::TestDatabase::sqlite(), configure).await
+    spawn_app_on(backend::TestDatabase::sqlite(), configure, Delivery::Off).await
 }
 
-async fn spawn_app_on(database: backend::TestDatabase, configure: impl FnOnce(&mut Config)) -> TestApp {
+async fn spawn_app_on(
+    database: backend::TestDatabase,
+    configure: impl FnOnce(&mut Config),
+    delivery: Delivery,
+) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         appdeck_server::telemetry::init(appdeck_server::config::LogFormat::Text);
     }
@@ -78,7 +100,10 @@ async fn spawn_app_on(database: backend::TestDatabase, configure: impl FnOnce(&m
         provisioning::create_organization(store.as_ref(), "Test org", config.rate_limit_per_hour)
             .await
             .expect("create the test organization");
-    let application = startup::Application::build(&config, store.clone()).await.expect("build the application");
+    let mut application = startup::Application::build(&config, store.clone()).await.expect("build the application");
+    if delivery == Delivery::On {
+        application = application.deliver_webhooks_from(store.clone()).expect("start the webhook delivery worker");
+    }
     let address = format!("http://{}", application.address());
     tokio::spawn(application.run_until_stopped(std::future::pending()));
 
@@ -299,7 +324,8 @@ pub struct Instances {
     pub database: backend::TestDatabase,
 }
 
-/// Starts `count` instances on PostgreSQL and Redis; panics, saying what is
+/// Starts `count` instances on PostgreSQL and Redis, each delivering
+/// webhooks as `serve` does; panics, saying what is
 /// missing, when `TEST_DATABASE_URL` or `TEST_REDIS_URL` is not set (the
 /// tests that call this are `#[ignore]`d, and `cargo xtask test` runs them).
 pub async fn spawn_instances(count: usize, configure: impl Fn(&mut Config)) -> Instances {
@@ -321,7 +347,11 @@ pub async fn spawn_instances(count: usize, configure: impl Fn(&mut Config)) -> I
     for _ in 0..count {
         // Each instance opens its own pool, as separate processes would.
         let instance_store = startup::open_store(&config).await.expect("open the shared database");
-        let application = startup::Application::build(&config, instance_store).await.expect("build an instance");
+        let application = startup::Application::build(&config, instance_store.clone())
+            .await
+            .expect("build an instance")
+            .deliver_webhooks_from(instance_store)
+            .expect("start an instance's webhook delivery worker");
         addresses.push(format!("http://{}", application.address()));
         tokio::spawn(application.run_until_stopped(std::future::pending()));
     }

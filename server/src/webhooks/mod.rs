@@ -3,3 +3,12 @@
 
 pub mod allowed_hosts;
 pub mod queue;
+pub mod schedule;
+pub mod sender;
+pub mod signature;
+pub mod ssrf_guard;
+#[cfg(test)]
+mod test_receiver;
+pub mod worker;
+#[cfg(test)]
+mod worker_tests;

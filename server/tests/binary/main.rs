@@ -12,7 +12,7 @@ use std::{
     path::Path,
     process::{Child, Command, Output, Stdio},
     sync::{
-        Arc, Mutex,
+        Arc,
         atomic::{AtomicBool, Ordering},
         mpsc,
     },
@@ -78,7 +78,9 @@ fn is_token(text: &str) -> bool {
 struct Server {
     child: Child,
     base_url: String,
-    stderr: Arc<Mutex<Vec<String>>>,
+    /// Every stderr line so far; a test awaits the one that says what it
+    /// waits for, rather than guessing how long it takes.
+    stderr: tokio::sync::watch::Receiver<Vec<String>>,
     /// While set, stderr is not read: the pipe fills, as with a stalled
     /// reader. `terminate` then reads it again, slowly.
     reading_paused: Arc<AtomicBool>,
@@ -110,10 +112,9 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("serve starts");
-        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let (collected, stderr) = tokio::sync::watch::channel(Vec::new());
         let (address_sender, address_receiver) = mpsc::channel();
         let reader = BufReader::new(child.stderr.take().expect("stderr is piped"));
-        let collected = stderr.clone();
         let reading_paused = Arc::new(AtomicBool::new(false));
         let paused = reading_paused.clone();
         let reader = thread::spawn(move || {
@@ -133,7 +134,7 @@ impl Server {
                     let base_url = rest.split("/docs").next().unwrap_or_default().to_owned();
                     let _ = address_sender.send(base_url);
                 }
-                collected.lock().expect("the stderr buffer is not poisoned").push(line);
+                collected.send_modify(|lines| lines.push(line));
             }
         });
         let base_url = address_receiver.recv_timeout(Duration::from_secs(30)).expect("serve says where it listens");
@@ -141,7 +142,19 @@ impl Server {
     }
 
     fn stderr(&self) -> String {
-        self.stderr.lock().expect("the stderr buffer is not poisoned").join("\n")
+        self.stderr.borrow().join("\n")
+    }
+
+    /// Waits until a stderr line contains every one of `parts`; fails after
+    /// `patience`, or when stderr closes first.
+    async fn logged(&self, parts: &[&str], patience: Duration) -> String {
+        let has_parts = |line: &String| parts.iter().all(|part| line.contains(part));
+        let mut stderr = self.stderr.clone();
+        let found = tokio::time::timeout(patience, stderr.wait_for(|lines| lines.iter().any(has_parts))).await;
+        match found {
+            Ok(Ok(lines)) => lines.iter().find(|line| has_parts(line)).cloned().unwrap_or_default(),
+            _ => panic!("no line with {parts:?} within {patience:?}:\n{}", self.stderr()),
+        }
     }
 
     fn signal(&self, signal: &str) {
@@ -157,8 +170,7 @@ impl Server {
         let status = self.child.wait().expect("serve exits");
         // The reader thread ends with the pipe, after the last line.
         self.reader.join().expect("the stderr reader does not panic");
-        let stderr = self.stderr.lock().expect("the stderr buffer is not poisoned").join("\n");
-        (status, stderr)
+        (status, self.stderr.borrow().join("\n"))
     }
 }
 

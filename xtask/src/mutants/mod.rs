@@ -169,6 +169,10 @@ fn count_mutants(tool: &Path, root: &Path, diff: &Path, exclusions: &[exclusions
     if !output.status.success() {
         return Err(format!("cargo mutants --list failed: {}", String::from_utf8_lossy(&output.stderr)));
     }
+    // No mutant on the lines (only tests changed, say) prints nothing at all.
+    if output.stdout.iter().all(u8::is_ascii_whitespace) {
+        return Ok(0);
+    }
     let listed: serde_json::Value =
         serde_json::from_slice(&output.stdout).map_err(|error| format!("cargo mutants --list --json: {error}"))?;
     Ok(listed.as_array().map_or(0, Vec::len))
@@ -186,7 +190,7 @@ fn shard_of_head(root: &Path, shards: usize) -> Result<usize, String> {
 fn install(root: &Path) -> Result<PathBuf, String> {
     let tools = root.join("target").join("tools");
     let tool = tools.join("bin").join("cargo-mutants");
-    let installed = Command::new(&tool).arg("--version").output();
+    let installed = Command::new(&tool).args(["mutants", "--version"]).output();
     if installed.is_ok_and(|output| String::from_utf8_lossy(&output.stdout).contains(VERSION)) {
         return Ok(tool);
     }

@@ -98,8 +98,7 @@ pub fn run(options: Options) -> Result<(), String> {
     }
     let total: usize = planned.iter().map(|(_, _, count)| count).sum();
     eprintln!(
-        "== mutants on the lines changed since {merge_base:.12}: {total}, {} excluded by {EXCLUSIONS_FILE} when they match",
-        exclusions.len()
+        "== {total} mutants on the lines changed since {merge_base:.12}, those listed in {EXCLUSIONS_FILE} left out"
     );
     if total == 0 {
         return Ok(());

@@ -84,8 +84,19 @@ struct Server {
     /// While set, stderr is not read: the pipe fills, as with a stalled
     /// reader. `terminate` then reads it again, slowly.
     reading_paused: Arc<AtomicBool>,
-    /// Reads stderr until the pipe closes.
-    reader: thread::JoinHandle<()>,
+    /// Reads stderr until the pipe closes; taken by `terminate`.
+    reader: Option<thread::JoinHandle<()>>,
+}
+
+/// A test that fails before `terminate` must not leave `serve` running: it
+/// would hold the test's output open after the test binary exits.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.child.try_wait().is_ok_and(|status| status.is_none()) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
 
 impl Server {
@@ -138,7 +149,7 @@ impl Server {
             }
         });
         let base_url = address_receiver.recv_timeout(Duration::from_secs(30)).expect("serve says where it listens");
-        Self { child, base_url, stderr, reading_paused, reader }
+        Self { child, base_url, stderr, reading_paused, reader: Some(reader) }
     }
 
     fn stderr(&self) -> String {
@@ -169,8 +180,10 @@ impl Server {
         self.reading_paused.store(false, Ordering::Relaxed);
         let status = self.child.wait().expect("serve exits");
         // The reader thread ends with the pipe, after the last line.
-        self.reader.join().expect("the stderr reader does not panic");
-        (status, self.stderr.borrow().join("\n"))
+        if let Some(reader) = self.reader.take() {
+            reader.join().expect("the stderr reader does not panic");
+        }
+        (status, self.stderr())
     }
 }
 

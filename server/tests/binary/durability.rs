@@ -12,7 +12,8 @@ use super::{PostgresSchema, Server, database_url, run};
 const ACKNOWLEDGED_BEFORE_THE_KILL: usize = 50;
 
 /// Creates answered 201 by every writer so far; wakes the test once there
-/// are enough.
+/// are enough, or once a writer stops (a server that refuses creates must
+/// fail the test, not leave it waiting).
 #[derive(Default)]
 struct Acknowledged {
     count: AtomicUsize,
@@ -41,6 +42,7 @@ async fn create_until_the_server_is_gone(base_url: String, token: String, tally:
             tally.enough.notify_one();
         }
     }
+    tally.enough.notify_one();
     acknowledged
 }
 

@@ -29,7 +29,12 @@ impl Timings {
     /// and records its wall time under `step` and the time of each test
     /// binary it runs. cargo writes `Running …` to stderr and libtest its
     /// results to stdout: one pipe for both keeps them in order.
-    pub fn run(&mut self, step: &str, mut command: Command) -> Result<bool, String> {
+    pub fn run(&mut self, step: &str, command: Command) -> Result<bool, String> {
+        self.run_showing(step, command, &mut std::io::stdout())
+    }
+
+    /// `run`, the output shown on `terminal`.
+    fn run_showing(&mut self, step: &str, mut command: Command, terminal: &mut impl Write) -> Result<bool, String> {
         let started = Instant::now();
         let (reader, writer) = std::io::pipe().map_err(|error| format!("cannot make a pipe: {error}"))?;
         let stderr = writer.try_clone().map_err(|error| format!("cannot make a pipe: {error}"))?;
@@ -39,7 +44,6 @@ impl Timings {
         // the child's alone, and the reader sees the end when the child exits.
         drop(command);
         let mut current_binary = None;
-        let mut terminal = std::io::stdout();
         for line in BufReader::new(reader).lines().map_while(Result::ok) {
             let _ = writeln!(terminal, "{line}");
             if let Some(binary) = running_binary(&line) {
@@ -139,9 +143,12 @@ mod tests {
              echo 'test result: ok. 1 passed; finished in 2.50s'",
         ]);
 
-        let succeeded = timings.run("a step", command).unwrap();
+        let mut shown = Vec::new();
+
+        let succeeded = timings.run_showing("a step", command, &mut shown).unwrap();
 
         assert!(succeeded);
+        assert!(String::from_utf8(shown).unwrap().ends_with("finished in 2.50s\n"), "the output is shown as it comes");
         assert_eq!(
             timings.binaries,
             vec![Timed { name: "api (tests/api/main.rs)".into(), duration: Duration::from_millis(2500) }]

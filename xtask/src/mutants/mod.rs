@@ -94,7 +94,9 @@ pub fn run(options: Options) -> Result<(), String> {
         let diff_path = output.join(format!("{}.diff", scope.name));
         std::fs::write(&diff_path, diff).map_err(|error| format!("cannot write {}: {error}", diff_path.display()))?;
         let count = count_mutants(&tool, &root, &diff_path, &exclusions)?;
-        planned.push((scope, diff_path, count));
+        if count > 0 {
+            planned.push((scope, diff_path, count));
+        }
     }
     let total: usize = planned.iter().map(|(_, _, count)| count).sum();
     eprintln!(

@@ -48,8 +48,10 @@ impl Timings {
             let _ = writeln!(terminal, "{line}");
             if let Some(binary) = running_binary(&line) {
                 current_binary = Some(binary);
-            } else if let (Some(duration), Some(name)) = (finished_in(&line), current_binary.take()) {
-                self.binaries.push(Timed { name, duration });
+            } else if let Some(duration) = finished_in(&line) {
+                if let Some(name) = current_binary.take() {
+                    self.binaries.push(Timed { name, duration });
+                }
             } else if line.contains("has been running for over 60 seconds") {
                 self.slow_tests.push(line.trim().to_owned());
             }
@@ -140,7 +142,7 @@ mod tests {
         command.args([
             "-c",
             "echo '     Running tests/api/main.rs (target/debug/deps/api-0f3e)' >&2; \
-             echo 'test result: ok. 1 passed; finished in 2.50s'",
+             echo; echo 'running 1 test'; echo 'test result: ok. 1 passed; finished in 2.50s'",
         ]);
 
         let mut shown = Vec::new();

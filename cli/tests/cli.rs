@@ -78,6 +78,45 @@ async fn format_table_prints_a_header_and_a_row_per_item() {
 }
 
 #[tokio::test]
+async fn a_ci_token_sees_secrets_masked_in_every_output_that_shows_an_app() {
+    // Arrange: the same rule as the answers' table in tests/tests/api/apps/masking.rs.
+    let app = spawn_app().await;
+    let created = app
+        .create_app(serde_json::json!({
+            "name": "Shop",
+            "engagement_platform": "wonderpush",
+            "engagement_credentials": {"access_token": "wp-secret"}
+        }))
+        .await;
+    let ci_token = app.create_api_token("ci job", "ci").await.secret;
+    let id = created.id.to_string();
+    let masked = format!("as_…{}", &created.api_secret[created.api_secret.len() - 4..]);
+
+    // Act
+    let mut outputs = Vec::new();
+    let get = ["apps", "get", "--id", &id];
+    for args in [&get[..], &["apps", "list"], &["apps", "list", "--format", "table"]] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_appdeck"));
+        command.args(args).env("APPDECK_URL", &app.address).env("APPDECK_TOKEN", &ci_token);
+        outputs.push((args, tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap()));
+    }
+
+    // Assert
+    for (args, output) in &outputs {
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{args:?}: {}", stderr_text(output));
+        assert!(!text.contains(&created.api_secret) && !text.contains("wp-secret"), "{args:?} leaks: {text}");
+    }
+    let got = stdout_json(&outputs[0].1);
+    let listed = stdout_json(&outputs[1].1);
+    assert_eq!((got["app"]["api_secret"].as_str(), listed[0]["api_secret"].as_str()), (Some(&*masked), Some(&*masked)));
+    assert_eq!(
+        (&got["app"]["engagement_credentials"], &listed[0]["engagement_credentials"]),
+        (&Value::Null, &Value::Null)
+    );
+}
+
+#[tokio::test]
 async fn api_tokens_create_prints_the_secret_once_and_it_works() {
     // Arrange
     let app = spawn_app().await;

@@ -1,6 +1,7 @@
 //! `cargo xtask`: project automation. `cargo xtask help` lists the commands.
 
 mod bench;
+mod mutants;
 mod soak;
 mod spec;
 mod test_suite;
@@ -29,6 +30,12 @@ usage: cargo xtask <command>
                   changes not acknowledged in spec-history/acknowledged-breaking-changes.yaml
   spec release    record openapi.yaml as released under its info.version
 
+  mutants [--base REV] [--budget N]
+                  cargo-mutants on the lines of server/src, xtask/src/spec and
+                  xtask/src/tidy changed since REV (default: the commit in .ci/mutants-base); fail on a
+                  surviving mutant not in .ci/mutants-exclusions; over N mutants
+                  (default 15) test a shard of them and say how many were not run
+
   bench [--backend sqlite|postgres] [--quick] [--compare REV]
                   build in release, load the server with wrk and print requests/s,
                   p50/p99, errors and RSS beside a bare-axum ceiling serving the
@@ -56,6 +63,13 @@ fn main() -> ExitCode {
         ["spec", "release"] => spec_release(),
         ["bench", options @ ..] => match bench::Options::parse(options) {
             Some(options) => bench::run(options),
+            None => {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
+        ["mutants", options @ ..] => match mutants::Options::parse(options) {
+            Some(options) => mutants::run(options),
             None => {
                 eprintln!("{USAGE}");
                 return ExitCode::from(2);

@@ -109,4 +109,18 @@ mod tests {
         let error = "http://x".parse::<AllowedHosts>().unwrap_err();
         assert!(error.contains("http://x"), "{error}");
     }
+
+    #[test]
+    fn a_host_name_may_hold_hyphens_but_no_other_punctuation() {
+        let allowed: AllowedHosts = "hooks-1.internal".parse().unwrap();
+        assert!(allowed.allows_host("hooks-1.internal"));
+        let error = "hooks_1.internal".parse::<AllowedHosts>().unwrap_err();
+        assert!(error.contains("hooks_1.internal"), "{error}");
+    }
+
+    #[test]
+    fn the_list_prints_as_it_is_compared() {
+        let allowed: AllowedHosts = " Hooks.Internal., 10.0.0.0/8 ,".parse().unwrap();
+        assert_eq!(allowed.to_string(), "hooks.internal,10.0.0.0/8");
+    }
 }

@@ -1,12 +1,28 @@
 //! Every create answered 201 survives SIGKILL, on either backend.
 
-use std::time::Duration;
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
 
 use super::{PostgresSchema, Server, database_url, run};
 
+/// Acknowledged creates before the kill: enough that the kill lands among
+/// writes in flight rather than before the first.
+const ACKNOWLEDGED_BEFORE_THE_KILL: usize = 50;
+
+/// Creates answered 201 by every writer so far; wakes the test once there
+/// are enough, or once a writer stops (a server that refuses creates must
+/// fail the test, not leave it waiting).
+#[derive(Default)]
+struct Acknowledged {
+    count: AtomicUsize,
+    enough: tokio::sync::Notify,
+}
+
 /// Creates apps from several connections until the server stops answering;
 /// returns the ids of those answered 201.
-async fn create_until_the_server_is_gone(base_url: String, token: String) -> Vec<String> {
+async fn create_until_the_server_is_gone(base_url: String, token: String, tally: Arc<Acknowledged>) -> Vec<String> {
     let http = reqwest::Client::new();
     let mut acknowledged = Vec::new();
     for index in 0.. {
@@ -22,7 +38,11 @@ async fn create_until_the_server_is_gone(base_url: String, token: String) -> Vec
         }
         let Ok(body) = response.json::<serde_json::Value>().await else { break };
         acknowledged.push(body["app"]["id"].as_str().expect("an id").to_owned());
+        if tally.count.fetch_add(1, Ordering::SeqCst) + 1 == ACKNOWLEDGED_BEFORE_THE_KILL {
+            tally.enough.notify_one();
+        }
     }
+    tally.enough.notify_one();
     acknowledged
 }
 
@@ -57,11 +77,13 @@ async fn acknowledged_creates_survive_sigkill(database_url: &str) {
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     let admin = String::from_utf8(created.stdout).unwrap().trim().to_owned();
     let mut server = Server::start(database_url);
-    let writers: Vec<_> =
-        (0..4).map(|_| tokio::spawn(create_until_the_server_is_gone(server.base_url.clone(), admin.clone()))).collect();
+    let tally = Arc::new(Acknowledged::default());
+    let writers: Vec<_> = (0..4)
+        .map(|_| tokio::spawn(create_until_the_server_is_gone(server.base_url.clone(), admin.clone(), tally.clone())))
+        .collect();
 
     // Act
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tally.enough.notified().await;
     server.signal("-KILL");
     server.child.wait().expect("the killed server is reaped");
     let mut acknowledged = Vec::new();
@@ -73,7 +95,7 @@ async fn acknowledged_creates_survive_sigkill(database_url: &str) {
     let (exit, _) = restarted.terminate();
 
     // Assert
-    assert!(!acknowledged.is_empty(), "some creates were answered before the kill");
+    assert!(acknowledged.len() >= ACKNOWLEDGED_BEFORE_THE_KILL, "{} creates acknowledged", acknowledged.len());
     let lost: Vec<&String> = acknowledged.iter().filter(|id| !stored.contains(*id)).collect();
     assert!(lost.is_empty(), "{} of {} acknowledged creates were lost: {lost:?}", lost.len(), acknowledged.len());
     assert!(exit.success());

@@ -12,7 +12,7 @@ use std::{
     path::Path,
     process::{Child, Command, Output, Stdio},
     sync::{
-        Arc, Mutex,
+        Arc,
         atomic::{AtomicBool, Ordering},
         mpsc,
     },
@@ -78,12 +78,25 @@ fn is_token(text: &str) -> bool {
 struct Server {
     child: Child,
     base_url: String,
-    stderr: Arc<Mutex<Vec<String>>>,
+    /// Every stderr line so far; a test awaits the one that says what it
+    /// waits for, rather than guessing how long it takes.
+    stderr: tokio::sync::watch::Receiver<Vec<String>>,
     /// While set, stderr is not read: the pipe fills, as with a stalled
     /// reader. `terminate` then reads it again, slowly.
     reading_paused: Arc<AtomicBool>,
-    /// Reads stderr until the pipe closes.
-    reader: thread::JoinHandle<()>,
+    /// Reads stderr until the pipe closes; taken by `terminate`.
+    reader: Option<thread::JoinHandle<()>>,
+}
+
+/// A test that fails before `terminate` must not leave `serve` running: it
+/// would hold the test's output open after the test binary exits.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.child.try_wait().is_ok_and(|status| status.is_none()) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
 
 impl Server {
@@ -110,10 +123,9 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("serve starts");
-        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let (collected, stderr) = tokio::sync::watch::channel(Vec::new());
         let (address_sender, address_receiver) = mpsc::channel();
         let reader = BufReader::new(child.stderr.take().expect("stderr is piped"));
-        let collected = stderr.clone();
         let reading_paused = Arc::new(AtomicBool::new(false));
         let paused = reading_paused.clone();
         let reader = thread::spawn(move || {
@@ -133,15 +145,27 @@ impl Server {
                     let base_url = rest.split("/docs").next().unwrap_or_default().to_owned();
                     let _ = address_sender.send(base_url);
                 }
-                collected.lock().expect("the stderr buffer is not poisoned").push(line);
+                collected.send_modify(|lines| lines.push(line));
             }
         });
         let base_url = address_receiver.recv_timeout(Duration::from_secs(30)).expect("serve says where it listens");
-        Self { child, base_url, stderr, reading_paused, reader }
+        Self { child, base_url, stderr, reading_paused, reader: Some(reader) }
     }
 
     fn stderr(&self) -> String {
-        self.stderr.lock().expect("the stderr buffer is not poisoned").join("\n")
+        self.stderr.borrow().join("\n")
+    }
+
+    /// Waits until a stderr line contains every one of `parts`; fails after
+    /// `patience`, or when stderr closes first.
+    async fn logged(&self, parts: &[&str], patience: Duration) -> String {
+        let has_parts = |line: &String| parts.iter().all(|part| line.contains(part));
+        let mut stderr = self.stderr.clone();
+        let found = tokio::time::timeout(patience, stderr.wait_for(|lines| lines.iter().any(has_parts))).await;
+        match found {
+            Ok(Ok(lines)) => lines.iter().find(|line| has_parts(line)).cloned().unwrap_or_default(),
+            _ => panic!("no line with {parts:?} within {patience:?}:\n{}", self.stderr()),
+        }
     }
 
     fn signal(&self, signal: &str) {
@@ -156,9 +180,10 @@ impl Server {
         self.reading_paused.store(false, Ordering::Relaxed);
         let status = self.child.wait().expect("serve exits");
         // The reader thread ends with the pipe, after the last line.
-        self.reader.join().expect("the stderr reader does not panic");
-        let stderr = self.stderr.lock().expect("the stderr buffer is not poisoned").join("\n");
-        (status, stderr)
+        if let Some(reader) = self.reader.take() {
+            reader.join().expect("the stderr reader does not panic");
+        }
+        (status, self.stderr())
     }
 }
 

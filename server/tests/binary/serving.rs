@@ -55,18 +55,20 @@ async fn sigterm_finishes_the_requests_in_flight_then_exits_0() {
                 .map(|response| response.status())
         }
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.logged(&["started processing request", "POST", "/v1/apps"], Duration::from_secs(30)).await;
 
-    // Act
+    // Act: SIGTERM while the create waits; the lock is let go only once the
+    // server says it is draining.
     server.signal("-TERM");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.logged(&["shutting down: finishing requests in flight"], Duration::from_secs(30)).await;
+    let unanswered_while_draining = !in_flight.is_finished();
     let still_running = server.child.try_wait().unwrap().is_none();
     lock.execute_batch("ROLLBACK").unwrap();
     let answered = in_flight.await.unwrap();
     let exit = server.child.wait().unwrap();
 
     // Assert
-    assert!(still_running, "the server waits for the request in flight");
+    assert!(unanswered_while_draining && still_running, "the server waits for the request in flight");
     assert_eq!(answered.unwrap(), reqwest::StatusCode::CREATED);
     assert!(exit.success(), "{exit:?}");
 }

@@ -145,6 +145,20 @@ fn spec_drops_a_response_header() {
 }
 
 #[test]
+fn spec_retypes_a_response_header() {
+    assert_caught(Side::Spec, &format!("{APPS}/get/responses/200/headers/x-ratelimit-limit/schema/type"), |spec| {
+        *at(spec, "/components/headers/XRateLimitLimit/schema/type") = json!("string");
+    });
+}
+
+#[test]
+fn spec_makes_a_response_header_required() {
+    assert_caught(Side::Spec, &format!("{APP}/get/responses/404/headers/x-request-id/required"), |spec| {
+        at(spec, "/components/headers/XRequestId").as_object_mut().unwrap().insert("required".into(), json!(true));
+    });
+}
+
+#[test]
 fn spec_changes_security() {
     assert_caught(Side::Spec, "/paths/~1v1~1me/get/security", |spec| {
         *at(spec, "/security") = json!([{"ApiKeyHeader": []}]);
@@ -343,6 +357,26 @@ fn code_drops_a_length_bound() {
 fn code_drops_the_request_id_header() {
     assert_caught(Side::Code, &format!("{APPS}/post/responses/201/headers/x-request-id"), |code| {
         remove(code, &format!("{APPS}/post/responses/201/headers"));
+    });
+}
+
+#[test]
+fn code_retypes_a_response_header() {
+    let header = format!("{APPS}/post/responses/201/headers/X-RateLimit-Remaining");
+    assert_caught(
+        Side::Code,
+        &format!("{APPS}/post/responses/201/headers/x-ratelimit-remaining/schema/type"),
+        |code| {
+            *at(code, &format!("{header}/schema/type")) = json!("string");
+        },
+    );
+}
+
+#[test]
+fn code_makes_a_response_header_required() {
+    let header = format!("{APPS}/post/responses/201/headers/Idempotent-Replayed");
+    assert_caught(Side::Code, &format!("{APPS}/post/responses/201/headers/idempotent-replayed/required"), |code| {
+        at(code, &header).as_object_mut().unwrap().insert("required".into(), json!(true));
     });
 }
 

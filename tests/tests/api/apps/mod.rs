@@ -5,6 +5,7 @@ mod create;
 mod create_rules;
 mod isolation;
 mod list;
+mod masking;
 mod roles;
 mod rotate_delete;
 mod update;

@@ -1,8 +1,6 @@
 //! `GET`, `DELETE /v1/apps/{id}` and `POST /v1/apps/{id}/rotate-secret`.
 
-use std::time::Duration;
-
-use appdeck_tests::{error_response, is_prefixed_base62, spawn_app};
+use appdeck_tests::{error_response, is_prefixed_base62, let_the_clock_move, spawn_app};
 use reqwest::StatusCode;
 use uuid::Uuid;
 
@@ -11,7 +9,8 @@ async fn rotate_app_secret_gives_a_new_secret_and_keeps_the_key() {
     // Arrange
     let app = spawn_app().await;
     let created = app.create_app_named("Shop").await;
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    // The clock is under test: `updated_at` must move past the create's.
+    let_the_clock_move().await;
 
     // Act
     let response = app.client.rotate_app_secret(&created.id).await.expect("the secret is rotated");

@@ -6,27 +6,39 @@
 //! TypeScript and Python run against a live server (`tests/clients/run.sh`),
 //! webhook signatures checked by the Python Standard Webhooks library
 //! (`tests/webhooks/run.sh`), and last the Schemathesis contract tests
-//! (`tests/contract/run.sh`).
+//! (`tests/contract/run.sh`). At the end, what each step and the slowest
+//! test binaries took.
+
+mod timing;
 
 use std::{
     net::{TcpStream, ToSocketAddrs},
     process::Command,
-    time::Duration,
+    time::{Duration, Instant},
 };
+
+use timing::Timings;
 
 const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
 
 pub fn run() -> Result<(), String> {
-    cargo(&["test", "--workspace"], &[])?;
-    postgres_and_redis_pass()?;
-    script("Swagger UI in headless Chromium", "tests/browser/run.sh")?;
-    script("clients generated in TypeScript and Python", "tests/clients/run.sh")?;
-    script("webhook signatures checked by the Python standardwebhooks library", "tests/webhooks/run.sh")?;
-    script("contract tests: Schemathesis over every operation", "tests/contract/run.sh")
+    let mut timings = Timings::default();
+    let result = every_step(&mut timings);
+    println!("{}", timings.report());
+    result
 }
 
-fn postgres_and_redis_pass() -> Result<(), String> {
+fn every_step(timings: &mut Timings) -> Result<(), String> {
+    cargo(timings, "every test on SQLite", &["test", "--workspace"], &[])?;
+    postgres_and_redis_pass(timings)?;
+    script(timings, "Swagger UI in headless Chromium", "tests/browser/run.sh")?;
+    script(timings, "clients generated in TypeScript and Python", "tests/clients/run.sh")?;
+    script(timings, "webhook signatures checked by the Python standardwebhooks library", "tests/webhooks/run.sh")?;
+    script(timings, "contract tests: Schemathesis over every operation", "tests/contract/run.sh")
+}
+
+fn postgres_and_redis_pass(timings: &mut Timings) -> Result<(), String> {
     let database_url = env_or("TEST_DATABASE_URL", DEFAULT_DATABASE_URL);
     let redis_url = env_or("TEST_REDIS_URL", DEFAULT_REDIS_URL);
     let unreachable: Vec<String> = [("PostgreSQL", &database_url), ("Redis", &redis_url)]
@@ -48,18 +60,22 @@ fn postgres_and_redis_pass() -> Result<(), String> {
     }
     eprintln!("\n== the end-to-end and binary tests again, on PostgreSQL and Redis\n");
     cargo(
+        timings,
+        "the end-to-end and binary tests on PostgreSQL and Redis",
         &["test", "-p", "appdeck-tests", "-p", "appdeck-server", "-p", "appdeck-cli", "--", "--include-ignored"],
         &[("TEST_DATABASE_URL", &database_url), ("TEST_REDIS_URL", &redis_url)],
     )
 }
 
 /// Runs one of the scripts that test the server from outside Rust.
-fn script(what: &str, path: &str) -> Result<(), String> {
+fn script(timings: &mut Timings, what: &str, path: &str) -> Result<(), String> {
     eprintln!("\n== {what}\n");
+    let started = Instant::now();
     let status = Command::new("bash")
         .arg(super::spec::workspace_root().join(path))
         .status()
         .map_err(|error| format!("cannot run bash: {error}"))?;
+    timings.record(what, started.elapsed());
     if status.success() { Ok(()) } else { Err(format!("{path} failed: {what}")) }
 }
 
@@ -67,14 +83,10 @@ fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).ok().filter(|value| !value.is_empty()).unwrap_or_else(|| default.to_owned())
 }
 
-fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(cargo)
-        .args(args)
-        .envs(env.iter().copied())
-        .status()
-        .map_err(|error| format!("cannot run cargo: {error}"))?;
-    if status.success() { Ok(()) } else { Err(format!("`cargo {}` failed", args.join(" "))) }
+fn cargo(timings: &mut Timings, step: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    command.args(args).envs(env.iter().copied());
+    if timings.run(step, command)? { Ok(()) } else { Err(format!("`cargo {}` failed", args.join(" "))) }
 }
 
 /// Whether something accepts TCP connections at the URL's host and port.

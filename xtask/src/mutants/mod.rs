@@ -106,11 +106,11 @@ pub fn run(options: Options) -> Result<(), String> {
         return Ok(());
     }
     let shards = total.div_ceil(options.budget);
-    let shard = shard_of_head(&root, shards)?;
+    let shard = shard_of_base(&merge_base, shards)?;
     if shards > 1 {
         eprintln!(
             "NOT RUN: about {} of these {total} mutants; over the budget of {}, this run tests shard {shard} of {shards} \
-             (every {shards}th mutant, chosen by HEAD's hash); `cargo xtask mutants --budget {total}` tests them all",
+             (every {shards}th mutant, chosen by the base's hash); `cargo xtask mutants --budget {total}` tests them all",
             total - total / shards,
             options.budget
         );
@@ -179,11 +179,15 @@ fn count_mutants(tool: &Path, root: &Path, diff: &Path, exclusions: &[exclusions
     Ok(listed.as_array().map_or(0, Vec::len))
 }
 
-/// The shard a commit tests: fixed for a commit, so that a rerun tests the
-/// same mutants; another commit tests others.
-fn shard_of_head(root: &Path, shards: usize) -> Result<usize, String> {
-    let head = git(root, &["rev-parse", "HEAD"])?;
-    let number = u64::from_str_radix(&head.trim()[..12], 16).map_err(|error| format!("HEAD's hash: {error}"))?;
+/// The shard a change tests: fixed by its base, so that the commits that
+/// answer a survivor with a test (test code is not mutated) are judged on
+/// the same mutants, not on a fresh sample each; the next change, on a new
+/// base, tests another.
+fn shard_of_base(merge_base: &str, shards: usize) -> Result<usize, String> {
+    let number = merge_base
+        .get(..12)
+        .and_then(|prefix| u64::from_str_radix(prefix, 16).ok())
+        .ok_or_else(|| format!("the base `{merge_base}` is not a commit hash"))?;
     Ok((number % shards as u64) as usize)
 }
 

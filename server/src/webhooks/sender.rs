@@ -216,6 +216,34 @@ mod tests {
         assert!(outcome.latency < Duration::from_secs(5), "{:?}", outcome.latency);
     }
 
+    /// A receiver that streams an endless answer must not hold the attempt,
+    /// or the worker's slot, until the timeout: past the first 4 KiB the
+    /// status alone counts.
+    #[tokio::test]
+    async fn an_endless_answer_is_read_only_up_to_4_kib() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+        let (answered, mut held_open) = tokio::sync::mpsc::channel::<tokio::net::TcpStream>(1);
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut request = vec![0; 64 * 1024];
+            let _ = stream.read(&mut request).await.unwrap();
+            let head = b"HTTP/1.1 200 OK\r\ncontent-length: 1000000\r\n\r\n";
+            stream.write_all(head).await.unwrap();
+            stream.write_all(&[b'x'; RESPONSE_BYTES_READ]).await.unwrap();
+            // The rest never comes; the stream stays open until the test ends.
+            answered.send(stream).await.unwrap();
+        });
+        let sender = Sender::with_timeout("127.0.0.0/8".parse().unwrap(), Duration::from_secs(5)).unwrap();
+
+        let outcome = sender.send(&delivery_to(&url), Utc::now()).await;
+
+        assert_eq!((outcome.status_code, outcome.error), (Some(200), None));
+        assert!(outcome.latency < Duration::from_millis(2500), "waited for more of the answer: {:?}", outcome.latency);
+        drop(held_open.recv().await);
+    }
+
     #[tokio::test]
     async fn an_internal_target_is_refused_unless_allowed_and_never_contacted() {
         let receiver = TestReceiver::start([]).await;

@@ -4,8 +4,8 @@
 //! multi-instance and fault tests that need them, then Swagger UI driven in
 //! headless Chromium (`tests/browser/run.sh`) and clients generated in
 //! TypeScript and Python run against a live server (`tests/clients/run.sh`),
-//! webhook signatures checked by the Python Standard Webhooks library
-//! (`tests/webhooks/run.sh`), and last the Schemathesis contract tests
+//! webhook deliveries from the real server checked by the Python Standard
+//! Webhooks library (`tests/webhooks/run.sh`), and last the Schemathesis contract tests
 //! (`tests/contract/run.sh`).
 
 use std::{
@@ -22,7 +22,7 @@ pub fn run() -> Result<(), String> {
     postgres_and_redis_pass()?;
     script("Swagger UI in headless Chromium", "tests/browser/run.sh")?;
     script("clients generated in TypeScript and Python", "tests/clients/run.sh")?;
-    script("webhook signatures checked by the Python standardwebhooks library", "tests/webhooks/run.sh")?;
+    script("webhook deliveries from serve checked by the Python standardwebhooks library", "tests/webhooks/run.sh")?;
     script("contract tests: Schemathesis over every operation", "tests/contract/run.sh")
 }
 

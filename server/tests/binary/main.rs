@@ -2,6 +2,7 @@
 //! answer to bad configuration, its logs, and its shutdown on SIGTERM.
 
 mod commands;
+mod deliveries;
 mod durability;
 mod logs;
 mod serving;

@@ -22,4 +22,5 @@ mod spec;
 mod storage_faults;
 mod streams;
 mod token_security;
+mod webhook_delivery;
 mod webhook_endpoints;

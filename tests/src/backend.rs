@@ -40,7 +40,8 @@ impl TestDatabase {
             Self::Sqlite(directory) => format!("sqlite://{}", directory.path().join("appdeck.db").display()),
             Self::Postgres { admin_url, schema } => {
                 let separator = if admin_url.contains('?') { '&' } else { '?' };
-                format!("{admin_url}{separator}options=-c%20search_path%3D{schema}")
+                // Named after the schema, so that dropping it can end them.
+                format!("{admin_url}{separator}options=-c%20search_path%3D{schema}&application_name={schema}")
             }
         }
     }
@@ -157,6 +158,14 @@ impl Drop for TestDatabase {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
             runtime.block_on(async {
                 let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
+                // The test's own runtime is blocked in this drop, so a
+                // transaction its server had open (a webhook attempt being
+                // recorded, say) can never finish and would hold its locks
+                // against the drop for ever: its connections are ended first.
+                sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1")
+                    .bind(&schema)
+                    .execute(&mut admin)
+                    .await?;
                 sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut admin).await?;
                 Ok::<(), sqlx::Error>(())
             })

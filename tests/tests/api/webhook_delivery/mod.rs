@@ -1,9 +1,12 @@
 //! Webhooks end to end: the real server's worker delivering the API's
-//! events to a receiver on loopback, retried, never to an internal address
-//! unless allowed, and once across instances.
+//! events to a receiver on loopback, signed, retried, routed to the right
+//! endpoints only, never to an internal address unless allowed, and once
+//! across instances.
 
+mod events;
 mod instances;
 mod retries;
+mod routing;
 mod ssrf;
 
 use std::{
@@ -47,6 +50,10 @@ impl Received {
     fn event(&self) -> Value {
         serde_json::from_slice(&self.body).expect("a delivery's body is JSON")
     }
+
+    fn event_type(&self) -> String {
+        self.event()["type"].as_str().unwrap_or_default().to_owned()
+    }
 }
 
 #[derive(Default)]
@@ -85,6 +92,14 @@ impl Receiver {
         eventually(what, || async {
             let received = self.received();
             done(&received).then_some(received)
+        })
+        .await
+    }
+
+    /// Waits for a delivery of each of `types`; returns everything received.
+    async fn wait_for_types(&self, types: &[&str]) -> Vec<Received> {
+        self.wait_until(&format!("deliveries of {types:?}"), |received| {
+            types.iter().all(|wanted| received.iter().any(|delivery| delivery.event_type() == *wanted))
         })
         .await
     }

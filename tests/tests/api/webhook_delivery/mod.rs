@@ -1,12 +1,10 @@
 //! Webhooks end to end: the real server's worker delivering the API's
-//! events to a receiver on loopback, signed, retried, routed to the right
-//! endpoints only, never to an internal address unless allowed, and once
-//! across instances.
+//! events to a receiver on loopback, signed, retried, never to an internal
+//! address unless allowed, and once across instances.
 
 mod events;
 mod instances;
 mod retries;
-mod routing;
 mod ssrf;
 
 use std::{

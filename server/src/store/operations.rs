@@ -114,7 +114,7 @@ async fn select_token<S: Session>(session: &mut S, organization_id: Uuid, id: Uu
 /// Serializes the organization's writes that check a count or a rule over
 /// its rows, where the backend locks rows (on SQLite the writer holds the
 /// database's write lock already).
-async fn lock_organization<S: Session>(session: &mut S, organization_id: Uuid) -> StoreResult<()> {
+pub(super) async fn lock_organization<S: Session>(session: &mut S, organization_id: Uuid) -> StoreResult<()> {
     if S::LOCKS_ROWS {
         session.execute(sql::LOCK_ORGANIZATION, &[uuid(organization_id)]).await?;
     }

@@ -26,10 +26,10 @@ pub async fn record_event<S: Session>(
     subject: EventSubject,
 ) -> StoreResult<()> {
     session.execute(sql::INSERT_AUDIT_EVENT, &sql::audit_event_parameters(organization_id, event)).await?;
+    let select =
+        if S::LOCKS_ROWS { webhook_sql::SELECT_SUBSCRIBERS_KEY_SHARE } else { webhook_sql::SELECT_SUBSCRIBERS };
     let endpoints = session
-        .fetch_all(webhook_sql::SELECT_SUBSCRIBERS, &[uuid(organization_id)], |row| {
-            Ok((row.uuid(0)?, row.json_opt::<Vec<AuditAction>>(1)?))
-        })
+        .fetch_all(select, &[uuid(organization_id)], |row| Ok((row.uuid(0)?, row.json_opt::<Vec<AuditAction>>(1)?)))
         .await?;
     let subscribed: Vec<Uuid> = endpoints
         .into_iter()

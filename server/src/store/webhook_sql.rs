@@ -26,10 +26,14 @@ pub const INSERT_ENDPOINT: &str = "INSERT INTO webhook_endpoints (id, organizati
                                    updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 pub const SELECT_ENDPOINT: &str =
     concat!("SELECT ", endpoint_columns!(), " FROM webhook_endpoints WHERE id = $1 AND organization_id = $2");
+/// PostgreSQL: an update changes no key, so it takes the lock that lets
+/// other writes still reference the endpoint (`FOR KEY SHARE` below):
+/// `FOR UPDATE` would deadlock two endpoints' updates, each queueing an
+/// event for the other.
 pub const SELECT_ENDPOINT_FOR_UPDATE: &str = concat!(
     "SELECT ",
     endpoint_columns!(),
-    " FROM webhook_endpoints WHERE id = $1 AND organization_id = $2 FOR UPDATE"
+    " FROM webhook_endpoints WHERE id = $1 AND organization_id = $2 FOR NO KEY UPDATE"
 );
 /// Re-enabling an endpoint (it was disabled) forgets since when it failed,
 /// so that it is not disabled again at its next failure.
@@ -43,8 +47,18 @@ pub const DELETE_ENDPOINT: &str = "DELETE FROM webhook_endpoints WHERE id = $1 A
 pub const COUNT_ENDPOINTS: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM webhook_endpoints \
                                    WHERE organization_id = $1 LIMIT $2) AS counted";
 /// The organization's enabled endpoints and the types each subscribes to.
-pub const SELECT_SUBSCRIBERS: &str =
-    "SELECT id, event_types FROM webhook_endpoints WHERE organization_id = $1 AND enabled";
+macro_rules! subscribers {
+    () => {
+        "SELECT id, event_types FROM webhook_endpoints WHERE organization_id = $1 AND enabled"
+    };
+}
+/// SQLite: its single writer runs one write at a time.
+pub const SELECT_SUBSCRIBERS: &str = subscribers!();
+/// PostgreSQL: each endpoint a delivery will reference is locked against
+/// deletion until the write commits. An endpoint being deleted meanwhile
+/// is waited for and then left out; without the lock its delivery's
+/// foreign key failed once the delete committed, and the write with it.
+pub const SELECT_SUBSCRIBERS_KEY_SHARE: &str = concat!(subscribers!(), " FOR KEY SHARE");
 
 pub const INSERT_EVENT: &str =
     "INSERT INTO webhook_events (id, organization_id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5)";
@@ -87,7 +101,14 @@ pub const ENDPOINT_FAILED: &str = "UPDATE webhook_endpoints SET failing_since = 
 pub const SELECT_ENDPOINT_TO_DISABLE: &str =
     "SELECT organization_id, url, enabled FROM webhook_endpoints WHERE id = $1";
 pub const SELECT_ENDPOINT_TO_DISABLE_FOR_UPDATE: &str =
-    "SELECT organization_id, url, enabled FROM webhook_endpoints WHERE id = $1 FOR UPDATE";
+    "SELECT organization_id, url, enabled FROM webhook_endpoints WHERE id = $1 FOR NO KEY UPDATE";
+/// PostgreSQL: an attempt is recorded under its endpoint's lock, taken
+/// first, in the order a delete takes them (endpoint, then its
+/// deliveries); locking the delivery first deadlocked with the delete.
+/// No row: the endpoint is gone.
+pub const LOCK_ENDPOINT_OF_DELIVERY: &str = "SELECT w.id FROM webhook_endpoints w \
+                                             WHERE w.id = (SELECT endpoint_id FROM webhook_deliveries WHERE id = $1) \
+                                             FOR NO KEY UPDATE";
 pub const DISABLE_ENDPOINT: &str =
     "UPDATE webhook_endpoints SET enabled = FALSE, disabled_reason = $1, updated_at = $2 WHERE id = $3";
 

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{
     Created, IdempotentWrite, PageRequest, StoreError, StoreResult,
     idempotency::{claim_idempotency_key, created_earlier, record_idempotent_response},
-    operations::{Backend, SqlStore, check_quota, write_op},
+    operations::{Backend, SqlStore, check_quota, lock_organization, write_op},
     outbox::record_event,
     session::{Row, Session, Value},
     sql::{time, uuid},
@@ -246,6 +246,9 @@ impl<B: Backend> WebhookStore for SqlStore<B> {
         let audit = audit.clone();
         self.write(write_op(move |session: &mut B::Session| {
             Box::pin(async move {
+                // Two deletes in one organization each lock their endpoint,
+                // then every other one as their events' subscribers: one at a time.
+                lock_organization(session, organization_id).await?;
                 let parameters = [uuid(id), uuid(organization_id)];
                 let deleted = session.fetch_optional(sql::DELETE_ENDPOINT, &parameters, |row| row.text(0)).await?;
                 let Some(url) = deleted else { return Ok(false) };

@@ -114,6 +114,14 @@ impl<B: Backend> DeliveryQueue for SqlStore<B> {
                     NextStep::RetryAt(at) => (DeliveryStatus::Pending, Some(at)),
                     NextStep::GaveUp => (DeliveryStatus::Failed, None),
                 };
+                if B::Session::LOCKS_ROWS
+                    && session
+                        .fetch_optional(sql::LOCK_ENDPOINT_OF_DELIVERY, &[uuid(attempt.delivery_id)], |_| Ok(()))
+                        .await?
+                        .is_none()
+                {
+                    return Ok(None);
+                }
                 let parameters = [enum_text(&status), Value::Time(next_attempt_at), uuid(attempt.delivery_id)];
                 // The endpoint (and with it the delivery) may have been deleted meanwhile.
                 if session.execute(sql::FINISH_ATTEMPT, &parameters).await? == 0 {

@@ -2,9 +2,11 @@
 //! events to a receiver on loopback, signed, retried, never to an internal
 //! address unless allowed, and once across instances.
 
+mod deletion_races;
 mod events;
 mod instances;
 mod retries;
+mod routing;
 mod ssrf;
 
 use std::{

@@ -30,7 +30,9 @@ pub fn run() -> Result<(), String> {
 }
 
 fn every_step(timings: &mut Timings) -> Result<(), String> {
-    cargo(timings, "every test on SQLite", &["test", "--workspace"], &[])?;
+    // CI exports both URLs for the second pass; inherited here, they made
+    // this pass run on PostgreSQL and Redis too, and SQLite end to end never ran.
+    cargo(timings, "every test on SQLite", &["test", "--workspace"], &[], &["TEST_DATABASE_URL", "TEST_REDIS_URL"])?;
     postgres_and_redis_pass(timings)?;
     script(timings, "Swagger UI in headless Chromium", "tests/browser/run.sh")?;
     script(timings, "clients generated in TypeScript and Python", "tests/clients/run.sh")?;
@@ -68,6 +70,7 @@ fn postgres_and_redis_pass(timings: &mut Timings) -> Result<(), String> {
         "the end-to-end and binary tests on PostgreSQL and Redis",
         &["test", "-p", "appdeck-tests", "-p", "appdeck-server", "-p", "appdeck-cli", "--", "--include-ignored"],
         &[("TEST_DATABASE_URL", &database_url), ("TEST_REDIS_URL", &redis_url)],
+        &[],
     )
 }
 
@@ -87,9 +90,12 @@ fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).ok().filter(|value| !value.is_empty()).unwrap_or_else(|| default.to_owned())
 }
 
-fn cargo(timings: &mut Timings, step: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+fn cargo(timings: &mut Timings, step: &str, args: &[&str], env: &[(&str, &str)], unset: &[&str]) -> Result<(), String> {
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
     command.args(args).envs(env.iter().copied());
+    for name in unset {
+        command.env_remove(name);
+    }
     if timings.run(step, command)? { Ok(()) } else { Err(format!("`cargo {}` failed", args.join(" "))) }
 }
 

@@ -2,6 +2,7 @@
 
 mod bench;
 mod mutants;
+mod samples;
 mod soak;
 mod spec;
 mod test_suite;
@@ -29,6 +30,12 @@ usage: cargo xtask <command>
                   (or from openapi.yaml at git revision REV); fail on breaking
                   changes not acknowledged in spec-history/acknowledged-breaking-changes.yaml
   spec release    record openapi.yaml as released under its info.version
+
+  samples [--operation ID]
+                  run every x-codeSamples entry of openapi.yaml (curl, Python,
+                  TypeScript, Rust, CLI) against a live server, each checked for
+                  exit 0 and the output xtask/src/samples/expectations.yaml names;
+                  prints operation x language; needs `cargo xtask sdk` built first
 
   mutants [--base REV] [--budget N]
                   cargo-mutants on the lines of server/src, xtask/src/spec and
@@ -63,6 +70,13 @@ fn main() -> ExitCode {
         ["spec", "release"] => spec_release(),
         ["bench", options @ ..] => match bench::Options::parse(options) {
             Some(options) => bench::run(options),
+            None => {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
+        ["samples", options @ ..] => match samples::Options::parse(options) {
+            Some(options) => samples::run(options),
             None => {
                 eprintln!("{USAGE}");
                 return ExitCode::from(2);

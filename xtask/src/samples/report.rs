@@ -49,13 +49,17 @@ pub fn failures(rows: &[Row]) -> String {
                     "\nFAILED {} ({}): {reason}\n--- stdout\n{}--- stderr\n{}",
                     row.operation,
                     language.label(),
-                    outcome.stdout,
-                    outcome.stderr
+                    ending_a_line(&outcome.stdout),
+                    ending_a_line(&outcome.stderr)
                 ));
             }
         }
     }
     text
+}
+
+fn ending_a_line(text: &str) -> String {
+    if text.is_empty() || text.ends_with('\n') { text.to_owned() } else { format!("{text}\n") }
 }
 
 /// Fails on any failed or missing sample, and under CI on any language not run.
@@ -79,4 +83,50 @@ pub fn verdict(rows: &[Row], not_run: &BTreeMap<Language, String>, in_ci: bool) 
         return Err("samples: some languages did not run, which CI does not allow".into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(failed: bool) -> Vec<Row> {
+        let cell = |language| match (failed, language) {
+            (true, Language::Python) => Cell::Failed {
+                reason: "exited 0 but did not print `42`".into(),
+                outcome: Outcome {
+                    success: true,
+                    status: "exit status: 0".into(),
+                    stdout: "41".into(),
+                    stderr: "".into(),
+                },
+            },
+            (_, Language::Cli) => Cell::NotRun,
+            _ => Cell::Ok,
+        };
+        vec![Row {
+            operation: "get_app".into(),
+            cells: Language::ALL.into_iter().map(|language| (language, cell(language))).collect(),
+        }]
+    }
+
+    #[test]
+    fn a_failed_sample_is_shown_failed_with_its_output_and_fails_the_run() {
+        let rows = rows(true);
+        assert_eq!(
+            table(&rows).lines().nth(1).unwrap().split_whitespace().collect::<Vec<_>>(),
+            ["get_app", "ok", "FAILED", "ok", "ok", "NOT", "RUN"]
+        );
+        assert_eq!(
+            failures(&rows),
+            "\nFAILED get_app (Python): exited 0 but did not print `42`\n--- stdout\n41\n--- stderr\n"
+        );
+        assert_eq!(verdict(&rows, &BTreeMap::new(), false), Err("samples: 1 failed".into()));
+    }
+
+    #[test]
+    fn a_language_not_run_fails_the_run_in_ci_only() {
+        let not_run = BTreeMap::from([(Language::Cli, "appdeck is missing".to_owned())]);
+        assert_eq!(verdict(&rows(false), &not_run, false), Ok(()));
+        assert!(verdict(&rows(false), &not_run, true).is_err());
+    }
 }

@@ -4,9 +4,9 @@
 //! multi-instance and fault tests that need them, then Swagger UI driven in
 //! headless Chromium (`tests/browser/run.sh`) and clients generated in
 //! TypeScript and Python run against a live server (`tests/clients/run.sh`),
-//! every code sample of `openapi.yaml` run against a live server
-//! (`cargo xtask samples`), webhook deliveries from the real server checked by the Python Standard
-//! Webhooks library (`tests/webhooks/run.sh`), and last the Schemathesis
+//! every code sample of `openapi.yaml` run against a live server (`cargo
+//! xtask samples`), webhook deliveries from the real server checked by the
+//! Python Standard Webhooks library (`tests/webhooks/run.sh`), and last the Schemathesis
 //! contract tests (`tests/contract/run.sh`). At the end, what each step and
 //! the slowest test binaries took.
 

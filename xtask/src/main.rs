@@ -3,6 +3,7 @@
 mod bench;
 mod mutants;
 mod samples;
+mod sdk;
 mod soak;
 mod spec;
 mod test_suite;
@@ -30,6 +31,12 @@ usage: cargo xtask <command>
                   (or from openapi.yaml at git revision REV); fail on breaking
                   changes not acknowledged in spec-history/acknowledged-breaking-changes.yaml
   spec release    record openapi.yaml as released under its info.version
+
+  sdk             build the SDKs from openapi.yaml (version: info.version) into
+                  target/sdk/: the npm package appdeck-sdk-VERSION.tgz and the
+                  wheel appdeck_sdk-VERSION-py3-none-any.whl, each the generated
+                  client plus the layer in sdk/ (its unit tests run first);
+                  needs node, npm and python3; see docs/sdks.md
 
   samples [--operation ID]
                   run every x-codeSamples entry of openapi.yaml (curl, Python,
@@ -68,6 +75,7 @@ fn main() -> ExitCode {
         ["spec", "breaking"] => spec_breaking(None),
         ["spec", "breaking", "--base", revision] => spec_breaking(Some(revision)),
         ["spec", "release"] => spec_release(),
+        ["sdk"] => sdk::run(),
         ["bench", options @ ..] => match bench::Options::parse(options) {
             Some(options) => bench::run(options),
             None => {

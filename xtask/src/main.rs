@@ -42,7 +42,7 @@ usage: cargo xtask <command>
                   run every x-codeSamples entry of openapi.yaml (curl, Python,
                   TypeScript, Rust, CLI) against a live server, each checked for
                   exit 0 and the output xtask/src/samples/expectations.yaml names;
-                  prints operation x language; needs `cargo xtask sdk` built first
+                  prints operation x language; builds the SDKs first (`sdk`)
 
   mutants [--base REV] [--budget N]
                   cargo-mutants on the lines of server/src, xtask/src/spec and

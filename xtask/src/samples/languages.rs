@@ -37,7 +37,11 @@ impl Runners {
             not_run: BTreeMap::new(),
             type_errors: BTreeMap::new(),
         };
-        let sdk = sdk_artifacts(root, target);
+        // A missing tool leaves both SDK languages not run; an SDK that does not build fails the run.
+        let sdk = match ["python3", "node", "npm"].into_iter().map(need).find_map(Result::err) {
+            Some(reason) => Err(reason),
+            None => Ok(build_sdk(root)?),
+        };
         match sdk.as_ref().map_err(Clone::clone).and_then(|(wheel, _)| runners.prepare_python(work, wheel)) {
             Ok(()) => {}
             Err(reason) => {
@@ -193,17 +197,12 @@ fn run(command: &mut Command) -> Result<(), String> {
     }
 }
 
-/// The wheel and the npm package `cargo xtask sdk` built for the spec's version.
-fn sdk_artifacts(root: &Path, target: &Path) -> Result<(PathBuf, PathBuf), String> {
+/// The wheel and the npm package of `cargo xtask sdk`, built here from the
+/// spec as it is, so the samples never run against a stale SDK.
+fn build_sdk(root: &Path) -> Result<(PathBuf, PathBuf), String> {
+    crate::sdk::run().map_err(|error| format!("cargo xtask sdk failed: {error}"))?;
     let spec = crate::spec::load_spec()?;
     let version = spec["info"]["version"].as_str().ok_or("openapi.yaml has no info.version")?;
-    let sdk = target.join("sdk");
-    let wheel = sdk.join(format!("appdeck_sdk-{version}-py3-none-any.whl"));
-    let package = sdk.join(format!("appdeck-sdk-{version}.tgz"));
-    for artifact in [&wheel, &package] {
-        if !artifact.exists() {
-            return Err(format!("{} is missing: run `cargo xtask sdk` in {}", artifact.display(), root.display()));
-        }
-    }
-    Ok((wheel, package))
+    let sdk = root.join("target").join("sdk");
+    Ok((sdk.join(format!("appdeck_sdk-{version}-py3-none-any.whl")), sdk.join(format!("appdeck-sdk-{version}.tgz"))))
 }

@@ -4,10 +4,12 @@
 //! multi-instance and fault tests that need them, then Swagger UI driven in
 //! headless Chromium (`tests/browser/run.sh`) and clients generated in
 //! TypeScript and Python run against a live server (`tests/clients/run.sh`),
-//! webhook deliveries from the real server checked by the Python Standard
-//! Webhooks library (`tests/webhooks/run.sh`), and last the Schemathesis
-//! contract tests (`tests/contract/run.sh`). At the end, what each step and
-//! the slowest test binaries took.
+//! the SDK packages of `cargo xtask sdk` installed away from the sources and
+//! run against a live server (`tests/sdk/run.sh`), webhook deliveries from
+//! the real server checked by the Python Standard Webhooks library
+//! (`tests/webhooks/run.sh`), and last the Schemathesis contract tests
+//! (`tests/contract/run.sh`). At the end, what each step and the slowest
+//! test binaries took.
 
 mod timing;
 
@@ -34,6 +36,7 @@ fn every_step(timings: &mut Timings) -> Result<(), String> {
     postgres_and_redis_pass(timings)?;
     script(timings, "Swagger UI in headless Chromium", "tests/browser/run.sh")?;
     script(timings, "clients generated in TypeScript and Python", "tests/clients/run.sh")?;
+    script(timings, "the SDK packages installed and run against a live server", "tests/sdk/run.sh")?;
     script(
         timings,
         "webhook deliveries from serve checked by the Python standardwebhooks library",

@@ -34,7 +34,7 @@ pub fn run() -> Result<(), String> {
 fn typescript(root: &Path, spec: &Value, version: &str, output: &Path) -> Result<PathBuf, String> {
     let sources = root.join("sdk").join("typescript");
     let build = output.join("build").join("typescript");
-    for stale in ["src", "test", "dist", "build-test"] {
+    for stale in ["src", "test", "dist", "dist-test"] {
         remove(&build.join(stale))?;
     }
     for file in ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.test.json"] {
@@ -54,7 +54,7 @@ fn typescript(root: &Path, spec: &Value, version: &str, output: &Path) -> Result
     write(&build.join("src/generated/operations.ts"), &operations_module(spec)?)?;
     run_step(Command::new(tools.join("tsc")).args(["-p", "tsconfig.json"]).current_dir(&build))?;
     run_step(Command::new(tools.join("tsc")).args(["-p", "tsconfig.test.json"]).current_dir(&build))?;
-    run_step(Command::new("node").args(["--test", "--test-reporter=spec", "build-test/test/"]).current_dir(&build))?;
+    run_step(Command::new("node").args(["--test", "--test-reporter=spec", "dist-test/"]).current_dir(&build))?;
 
     run_step(Command::new("npm").args(["pkg", "set", &format!("version={version}")]).current_dir(&build))?;
     let package = output.join(format!("appdeck-sdk-{version}.tgz"));

@@ -1,8 +1,8 @@
 // The layer's own logic, against a fake fetch: no server needed.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Appdeck, AppdeckError } from "../src/index.js";
-import { retryAfterMilliseconds } from "../src/rate-limit.js";
+import { Appdeck, AppdeckError } from "../dist/index.js";
+import { retryAfterMilliseconds } from "../dist/rate-limit.js";
 
 const app = {
   id: "0193a1b2-0000-7000-8000-000000000001",

@@ -4,11 +4,13 @@
 //! multi-instance and fault tests that need them, then Swagger UI driven in
 //! headless Chromium (`tests/browser/run.sh`) and clients generated in
 //! TypeScript and Python run against a live server (`tests/clients/run.sh`),
-//! every code sample of `openapi.yaml` run against a live server (`cargo
-//! xtask samples`), webhook deliveries from the real server checked by the
-//! Python Standard Webhooks library (`tests/webhooks/run.sh`), and last the Schemathesis
-//! contract tests (`tests/contract/run.sh`). At the end, what each step and
-//! the slowest test binaries took.
+//! the SDK packages of `cargo xtask sdk` installed away from the sources and
+//! run against a live server (`tests/sdk/run.sh`), every code sample of
+//! `openapi.yaml` run against a live server (`cargo xtask samples`), webhook
+//! deliveries from the real server checked by the Python Standard Webhooks
+//! library (`tests/webhooks/run.sh`), and last the Schemathesis contract
+//! tests (`tests/contract/run.sh`). At the end, what each step and the
+//! slowest test binaries took.
 
 mod timing;
 
@@ -35,6 +37,7 @@ fn every_step(timings: &mut Timings) -> Result<(), String> {
     postgres_and_redis_pass(timings)?;
     script(timings, "Swagger UI in headless Chromium", "tests/browser/run.sh")?;
     script(timings, "clients generated in TypeScript and Python", "tests/clients/run.sh")?;
+    script(timings, "the SDK packages installed and run against a live server", "tests/sdk/run.sh")?;
     code_samples(timings)?;
     script(
         timings,

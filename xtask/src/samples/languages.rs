@@ -19,52 +19,44 @@ const TIMEOUT_SECONDS: &str = "60";
 
 pub struct Runners {
     debug_dir: PathBuf,
+    venv: PathBuf,
     python_dir: PathBuf,
     typescript_dir: PathBuf,
-    /// Why a language's samples cannot run here (a missing tool or SDK).
+    /// Why a language's samples cannot run here (a missing tool).
     pub not_run: BTreeMap<Language, String>,
     /// tsc's errors for each TypeScript sample that does not compile.
     type_errors: BTreeMap<String, String>,
 }
 
 impl Runners {
-    /// Readies every language: the SDK installed, the TypeScript samples compiled.
+    /// Readies every language: the SDKs built and installed, the TypeScript
+    /// samples compiled. A missing python3, node or npm leaves the Python and
+    /// TypeScript samples not run; anything else that goes wrong fails the run.
     pub fn prepare(root: &Path, target: &Path, work: &Path, operations: &[Operation]) -> Result<Self, String> {
         let mut runners = Runners {
             debug_dir: target.join("debug"),
+            venv: work.join("venv"),
             python_dir: work.join("python"),
             typescript_dir: work.join("typescript"),
             not_run: BTreeMap::new(),
             type_errors: BTreeMap::new(),
         };
-        // A missing tool leaves both SDK languages not run; an SDK that does not build fails the run.
-        let sdk = match ["python3", "node", "npm"].into_iter().map(need).find_map(Result::err) {
-            Some(reason) => Err(reason),
-            None => Ok(build_sdk(root)?),
-        };
-        match sdk.as_ref().map_err(Clone::clone).and_then(|(wheel, _)| runners.prepare_python(work, wheel)) {
-            Ok(()) => {}
-            Err(reason) => {
-                runners.not_run.insert(Language::Python, reason);
-            }
-        }
-        let typescript = sdk
-            .as_ref()
-            .map_err(Clone::clone)
-            .and_then(|(_, package)| runners.prepare_typescript(root, package, operations));
-        if let Err(reason) = typescript {
+        if let Some(reason) = ["python3", "node", "npm"].into_iter().map(need).find_map(Result::err) {
+            runners.not_run.insert(Language::Python, reason.clone());
             runners.not_run.insert(Language::TypeScript, reason);
+            return Ok(runners);
         }
+        let (wheel, package) = build_sdk(root)?;
+        runners.prepare_python(&wheel)?;
+        runners.prepare_typescript(root, &package, operations)?;
         Ok(runners)
     }
 
-    fn prepare_python(&self, work: &Path, wheel: &Path) -> Result<(), String> {
-        need("python3")?;
-        let venv = work.join("venv");
-        if !venv.join("bin/python").exists() {
-            run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    fn prepare_python(&self, wheel: &Path) -> Result<(), String> {
+        if !self.venv.join("bin/python").exists() {
+            run(Command::new("python3").args(["-m", "venv"]).arg(&self.venv))?;
         }
-        let pip = venv.join("bin/pip");
+        let pip = self.venv.join("bin/pip");
         // The wheel keeps its version from build to build: reinstall it, then let pip add its dependencies.
         run(Command::new(&pip).args(["install", "-q", "--force-reinstall", "--no-deps"]).arg(wheel))?;
         run(Command::new(&pip).args(["install", "-q"]).arg(wheel))?;
@@ -72,8 +64,6 @@ impl Runners {
     }
 
     fn prepare_typescript(&mut self, root: &Path, package: &Path, operations: &[Operation]) -> Result<(), String> {
-        need("node")?;
-        need("npm")?;
         let project = &self.typescript_dir;
         let source_dir = project.join("src");
         let _ = fs::remove_dir_all(&source_dir);
@@ -142,8 +132,7 @@ impl Runners {
                 if let Err(error) = fs::write(&file, source) {
                     return failed_to_start(format!("cannot write {}: {error}", file.display()));
                 }
-                command.arg(self.python_dir.parent().expect("under the work directory").join("venv/bin/python"));
-                command.arg(file);
+                command.arg(self.venv.join("bin/python")).arg(file);
             }
             Language::TypeScript => {
                 command.arg("node").arg(self.typescript_dir.join("build").join(format!("{operation_id}.js")));

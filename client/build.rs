@@ -1,4 +1,4 @@
-//! Generates the client from `../openapi.yaml` with progenitor, so the client
+//! Generates the client from `openapi.yaml` with progenitor, so the client
 //! can never drift from the reviewed spec; with the `mock` feature, also
 //! progenitor's typed httpmock mocks of every operation, and with `cli`, its
 //! clap commands for every operation (used by the `appdeck` binary).
@@ -6,9 +6,11 @@
 use std::{env, fs, path::Path};
 
 fn main() {
-    let spec_path = "../openapi.yaml";
+    // A link to the workspace's ../openapi.yaml, which `cargo package` packs
+    // as the file itself, so the packaged crate builds on its own.
+    let spec_path = "openapi.yaml";
     println!("cargo:rerun-if-changed={spec_path}");
-    let spec_text = fs::read_to_string(spec_path).expect("read ../openapi.yaml");
+    let spec_text = fs::read_to_string(spec_path).expect("read openapi.yaml");
     let spec: openapiv3::OpenAPI =
         yaml_serde::from_str(&spec_text).expect("openapi.yaml is not a valid OpenAPI 3.0 document");
     let mut generator = progenitor::Generator::default();

@@ -80,7 +80,7 @@ mod tests {
     #[test]
     fn generated_client_has_exactly_the_operations_of_the_spec() {
         let spec: serde_json::Value =
-            yaml_serde::from_str(include_str!("../../openapi.yaml")).expect("openapi.yaml parses");
+            yaml_serde::from_str(include_str!("../openapi.yaml")).expect("openapi.yaml parses");
         let spec_operations: BTreeSet<String> = spec["paths"]
             .as_object()
             .expect("the spec has paths")

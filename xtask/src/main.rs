@@ -2,6 +2,8 @@
 
 mod bench;
 mod mutants;
+mod samples;
+mod sdk;
 mod soak;
 mod spec;
 mod test_suite;
@@ -29,6 +31,18 @@ usage: cargo xtask <command>
                   (or from openapi.yaml at git revision REV); fail on breaking
                   changes not acknowledged in spec-history/acknowledged-breaking-changes.yaml
   spec release    record openapi.yaml as released under its info.version
+
+  sdk             build the SDKs from openapi.yaml (version: info.version) into
+                  target/sdk/: the npm package appdeck-sdk-VERSION.tgz and the
+                  wheel appdeck_sdk-VERSION-py3-none-any.whl, each the generated
+                  client plus the layer in sdk/ (its unit tests run first);
+                  needs node, npm and python3; see docs/sdks.md
+
+  samples [--operation ID]
+                  run every x-codeSamples entry of openapi.yaml (curl, Python,
+                  TypeScript, Rust, CLI) against a live server, each checked for
+                  exit 0 and the output xtask/src/samples/expectations.yaml names;
+                  prints operation x language; builds the SDKs first (`sdk`)
 
   mutants [--base REV] [--budget N]
                   cargo-mutants on the lines of server/src, xtask/src/spec and
@@ -61,8 +75,16 @@ fn main() -> ExitCode {
         ["spec", "breaking"] => spec_breaking(None),
         ["spec", "breaking", "--base", revision] => spec_breaking(Some(revision)),
         ["spec", "release"] => spec_release(),
+        ["sdk"] => sdk::run(),
         ["bench", options @ ..] => match bench::Options::parse(options) {
             Some(options) => bench::run(options),
+            None => {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
+        ["samples", options @ ..] => match samples::Options::parse(options) {
+            Some(options) => samples::run(options),
             None => {
                 eprintln!("{USAGE}");
                 return ExitCode::from(2);

@@ -30,6 +30,7 @@ pub fn lint(spec: &Value) -> Vec<Finding> {
     examples(spec, &mut findings);
     unused_components(spec, &mut findings);
     inline_duplicates(spec, &mut findings);
+    findings.extend(super::code_samples::lint(spec).into_iter().map(|(pointer, message)| Finding { pointer, message }));
     findings
 }
 

@@ -2,6 +2,7 @@
 
 pub mod breaking;
 pub mod check;
+pub mod code_samples;
 pub mod history;
 pub mod lint;
 pub mod normalize;

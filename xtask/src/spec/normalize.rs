@@ -22,7 +22,7 @@
 
 use serde_json::{Map, Value, json};
 
-const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+pub const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 /// Schema keywords that reach the wire. Everything else is prose or tooling.
 const SCHEMA_KEYWORDS: &[&str] = &[

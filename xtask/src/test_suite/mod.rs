@@ -4,10 +4,13 @@
 //! multi-instance and fault tests that need them, then Swagger UI driven in
 //! headless Chromium (`tests/browser/run.sh`) and clients generated in
 //! TypeScript and Python run against a live server (`tests/clients/run.sh`),
-//! webhook deliveries from the real server checked by the Python Standard
-//! Webhooks library (`tests/webhooks/run.sh`), and last the Schemathesis
-//! contract tests (`tests/contract/run.sh`). At the end, what each step and
-//! the slowest test binaries took.
+//! the SDK packages of `cargo xtask sdk` installed away from the sources and
+//! run against a live server (`tests/sdk/run.sh`), every code sample of
+//! `openapi.yaml` run against a live server (`cargo xtask samples`), webhook
+//! deliveries from the real server checked by the Python Standard Webhooks
+//! library (`tests/webhooks/run.sh`), and last the Schemathesis contract
+//! tests (`tests/contract/run.sh`). At the end, what each step and the
+//! slowest test binaries took.
 
 mod timing;
 
@@ -36,6 +39,8 @@ fn every_step(timings: &mut Timings) -> Result<(), String> {
     postgres_and_redis_pass(timings)?;
     script(timings, "Swagger UI in headless Chromium", "tests/browser/run.sh")?;
     script(timings, "clients generated in TypeScript and Python", "tests/clients/run.sh")?;
+    script(timings, "the SDK packages installed and run against a live server", "tests/sdk/run.sh")?;
+    code_samples(timings)?;
     script(
         timings,
         "webhook deliveries from serve checked by the Python standardwebhooks library",
@@ -72,6 +77,16 @@ fn postgres_and_redis_pass(timings: &mut Timings) -> Result<(), String> {
         &[("TEST_DATABASE_URL", &database_url), ("TEST_REDIS_URL", &redis_url)],
         &[],
     )
+}
+
+/// Every sample of `openapi.yaml` in its five languages against a live server.
+fn code_samples(timings: &mut Timings) -> Result<(), String> {
+    let what = "the code samples of every operation, in five languages";
+    eprintln!("\n== {what}\n");
+    let started = Instant::now();
+    let result = super::samples::run(super::samples::Options::default());
+    timings.record(what, started.elapsed());
+    result
 }
 
 /// Runs one of the scripts that test the server from outside Rust.

@@ -1,13 +1,13 @@
 //! `cargo xtask test`: the whole test suite, on every backend this machine
 //! has. First everything on SQLite with in-process limits, then the
 //! end-to-end and binary tests again on PostgreSQL with Redis, including the
-//! multi-instance and fault tests that need them, then Swagger UI driven in
-//! headless Chromium (`tests/browser/run.sh`) and clients generated in
-//! TypeScript and Python run against a live server (`tests/clients/run.sh`),
-//! webhook deliveries from the real server checked by the Python Standard
-//! Webhooks library (`tests/webhooks/run.sh`), and last the Schemathesis
-//! contract tests (`tests/contract/run.sh`). At the end, what each step and
-//! the slowest test binaries took.
+//! multi-instance and fault tests that need them, then Swagger UI and the
+//! API reference in headless Chromium (`tests/browser/run.sh`), clients
+//! generated in TypeScript and Python run against a live server
+//! (`tests/clients/run.sh`), webhook deliveries from the real server checked
+//! by the Python Standard Webhooks library (`tests/webhooks/run.sh`), and
+//! last the Schemathesis contract tests (`tests/contract/run.sh`). At the
+//! end, what each step and the slowest test binaries took.
 
 mod timing;
 
@@ -32,7 +32,7 @@ pub fn run() -> Result<(), String> {
 fn every_step(timings: &mut Timings) -> Result<(), String> {
     cargo(timings, "every test on SQLite", &["test", "--workspace"], &[])?;
     postgres_and_redis_pass(timings)?;
-    script(timings, "Swagger UI in headless Chromium", "tests/browser/run.sh")?;
+    script(timings, "Swagger UI and /reference in headless Chromium", "tests/browser/run.sh")?;
     script(timings, "clients generated in TypeScript and Python", "tests/clients/run.sh")?;
     script(
         timings,

@@ -74,6 +74,7 @@ async fn serve(config: &appdeck_server::config::Config) -> anyhow::Result<()> {
     let store = startup::open_store_for_serving(config).await?;
     let application = startup::Application::build(config, store.clone()).await?.deliver_webhooks_from(store)?;
     let shutdown = startup::shutdown_signal()?;
-    tracing::info!(address = %application.address(), "appdeck is listening; Swagger UI at http://{}/docs", application.address());
+    let address = application.address();
+    tracing::info!(%address, "appdeck is listening; API reference at http://{address}/reference, Swagger UI at http://{address}/docs");
     Ok(application.run_until_stopped(shutdown).await?)
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Swagger UI in a real browser: starts the server on a fresh SQLite database,
-# creates an app, and lets swagger-ui.mjs drive /docs in headless Chromium.
-# The screenshot lands in target/browser/swagger-ui.png.
+# The two documentation pages in a real browser: starts the server on a
+# fresh SQLite database, creates an app, lets swagger-ui.mjs drive /docs in
+# headless Chromium, then reference.mjs open /reference in the same page.
+# Chromium can resolve no host name, so a page that needs the network fails.
+# The screenshots land in target/browser/swagger-ui.png and reference.png.
 #
 # Needs chromium and node (20+). Outside CI it says so and stops when they
 # are missing; in CI (CI set) it installs chromium from Debian's packages.
@@ -13,7 +15,7 @@ if ! command -v chromium >/dev/null 2>&1 && [ -n "${CI:-}" ]; then
 fi
 for tool in chromium node; do
     if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "NOT RUN: the Swagger UI browser test ($tool is not installed)"
+        echo "NOT RUN: the Swagger UI and /reference browser tests ($tool is not installed)"
         [ -n "${CI:-}" ] && exit 1
         exit 0
     fi
@@ -30,6 +32,7 @@ curl -sf "$base_url/v1/apps" -H "X-API-Key: $token" -H 'Content-Type: applicatio
 
 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
+    --host-resolver-rules='MAP * ~NOTFOUND, EXCLUDE 127.0.0.1' \
     --user-data-dir="$work/profile" --window-size=1280,2000 --remote-debugging-port=0 \
     "$base_url/docs/" 2>"$work/browser.log" &
 other_pids=$!
@@ -50,3 +53,4 @@ done
 
 mkdir -p target/browser
 node --experimental-websocket --no-warnings tests/browser/swagger-ui.mjs "$page" "$token" "$app_name" target/browser/swagger-ui.png
+node --experimental-websocket --no-warnings tests/browser/reference.mjs "$page" "$base_url" target/browser/reference.png

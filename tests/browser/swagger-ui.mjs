@@ -4,39 +4,14 @@
 // listing the app the test created, and saves a screenshot.
 //
 // usage: node --experimental-websocket swagger-ui.mjs DEVTOOLS_WS_URL TOKEN APP_NAME SCREENSHOT_PATH
-import { writeFileSync } from 'node:fs';
+import { connect } from './devtools.mjs';
 
 const [, , debuggerUrl, token, appName, screenshotPath] = process.argv;
-const socket = new WebSocket(debuggerUrl);
-let nextId = 0;
-const pending = new Map();
-socket.onmessage = (message) => {
-  const reply = JSON.parse(message.data);
-  if (reply.id && pending.has(reply.id)) {
-    pending.get(reply.id)(reply);
-    pending.delete(reply.id);
-  }
-};
-const send = (method, params = {}) =>
-  new Promise((resolve) => {
-    const id = ++nextId;
-    pending.set(id, resolve);
-    socket.send(JSON.stringify({ id, method, params }));
-  });
-const evaluate = async (expression) =>
-  (await send('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true })).result?.result?.value;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const waitFor = async (expression, what) => {
-  for (let attempt = 0; attempt < 150; attempt++) {
-    if (await evaluate(expression)) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
+const { opened, evaluate, waitFor, screenshot } = connect(debuggerUrl);
 const click = (selector) => evaluate(`document.querySelector(${JSON.stringify(selector)}).click()`);
 const operation = '#operations-apps-list_apps';
 
-socket.onopen = async () => {
+opened.then(async () => {
   try {
     await waitFor(`!!document.querySelector('.btn.authorize')`, 'the Authorize button');
     await click('.btn.authorize');
@@ -60,8 +35,7 @@ socket.onopen = async () => {
     await waitFor(`!!document.querySelector('${statusCell}')`, 'the live response');
     const status = (await evaluate(`document.querySelector('${statusCell}').innerText`)).trim();
     const body = await evaluate(`document.querySelector('${operation} .live-responses-table tbody .microlight')?.innerText ?? ''`);
-    const shot = await send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true });
-    writeFileSync(screenshotPath, Buffer.from(shot.result.data, 'base64'));
+    await screenshot(screenshotPath);
     if (!status.startsWith('200')) throw new Error(`Try it out answered ${status}: ${body}`);
     if (!body.includes(appName)) throw new Error(`the response does not list ${appName}: ${body}`);
     console.log(`swagger ui: Authorize + Try it out on GET /v1/apps answered ${status} with ${appName}`);
@@ -70,4 +44,4 @@ socket.onopen = async () => {
     console.error(`swagger ui: ${error.message}`);
     process.exit(1);
   }
-};
+});

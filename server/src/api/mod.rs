@@ -13,6 +13,7 @@ mod operations;
 mod optional_bodies;
 mod organization;
 mod pagination;
+mod reference;
 mod responses;
 pub mod spec;
 mod webhook_deliveries;
@@ -164,9 +165,9 @@ impl HttpSettings {
 }
 
 /// The whole service: the API (each `/v1` route behind `auth::authenticate`
-/// and a timeout), the spec and Swagger UI, probes and metrics, and the
-/// layers every request passes: request id, tracing, CORS, compression,
-/// panics, body limit, metrics.
+/// and a timeout), the spec, Swagger UI and the API reference, probes and
+/// metrics, and the layers every request passes: request id, tracing, CORS,
+/// compression, panics, body limit, metrics.
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     let (api_router, _) = api_routes().split_for_parts();
     let request_id_header = HeaderName::from_static(request_id::HEADER);
@@ -182,6 +183,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route_layer(middleware::from_fn(move |request: Request, next: Next| enforce_timeout(timeout, request, next)))
         .merge(operations::router())
         .merge(spec::router())
+        .merge(reference::router())
         .fallback(fallback::route_not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), observe))

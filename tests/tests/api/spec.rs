@@ -1,5 +1,6 @@
 //! The contract served outside `/v1` without a token: `/openapi.yaml` byte
-//! for byte, `/openapi.json` as the same document, and Swagger UI at `/docs`.
+//! for byte, `/openapi.json` as the same document, Swagger UI at `/docs` and
+//! the API reference at `/reference`.
 
 use std::collections::BTreeSet;
 
@@ -153,4 +154,27 @@ async fn docs_points_swagger_ui_at_openapi_json() {
     assert_eq!(response.status(), StatusCode::OK);
     let script = response.text().await.unwrap();
     assert!(script.contains("/openapi.json"), "Swagger UI does not load /openapi.json: {script}");
+}
+
+#[tokio::test]
+async fn reference_serves_its_page_and_scripts_without_a_token() {
+    // Arrange
+    let app = spawn_app().await;
+
+    // Act
+    let page = app.http.get(app.url("/reference")).send().await.unwrap();
+
+    // Assert
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(header_text(&page, "content-type").starts_with("text/html"));
+    let policy = header_text(&page, "content-security-policy");
+    assert!(policy.contains("default-src 'none'") && policy.contains("connect-src 'self'"), "{policy}");
+    let html = page.text().await.unwrap();
+    for script in ["/reference/scalar.js", "/reference/init.js"] {
+        assert!(html.contains(&format!(r#"<script src="{script}">"#)), "the page does not load {script}: {html}");
+        let response = app.http.get(app.url(script)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{script}");
+        assert!(header_text(&response, "content-type").starts_with("text/javascript"), "{script}");
+        assert!(!response.bytes().await.unwrap().is_empty(), "{script}");
+    }
 }

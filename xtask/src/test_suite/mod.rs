@@ -1,16 +1,16 @@
 //! `cargo xtask test`: the whole test suite, on every backend this machine
 //! has. First everything on SQLite with in-process limits, then the
 //! end-to-end and binary tests again on PostgreSQL with Redis, including the
-//! multi-instance and fault tests that need them, then Swagger UI driven in
-//! headless Chromium (`tests/browser/run.sh`) and clients generated in
-//! TypeScript and Python run against a live server (`tests/clients/run.sh`),
-//! the SDK packages of `cargo xtask sdk` installed away from the sources and
-//! run against a live server (`tests/sdk/run.sh`), every code sample of
-//! `openapi.yaml` run against a live server (`cargo xtask samples`), webhook
-//! deliveries from the real server checked by the Python Standard Webhooks
-//! library (`tests/webhooks/run.sh`), and last the Schemathesis contract
-//! tests (`tests/contract/run.sh`). At the end, what each step and the
-//! slowest test binaries took.
+//! multi-instance and fault tests that need them, then Swagger UI and the
+//! API reference in headless Chromium (`tests/browser/run.sh`), clients
+//! generated in TypeScript and Python run against a live server
+//! (`tests/clients/run.sh`), the SDK packages of `cargo xtask sdk` installed
+//! away from the sources and run against a live server (`tests/sdk/run.sh`),
+//! every code sample of `openapi.yaml` run against a live server (`cargo
+//! xtask samples`), webhook deliveries from the real server checked by the
+//! Python Standard Webhooks library (`tests/webhooks/run.sh`), and last the
+//! Schemathesis contract tests (`tests/contract/run.sh`). At the end, what
+//! each step and the slowest test binaries took.
 
 mod timing;
 
@@ -37,7 +37,7 @@ fn every_step(timings: &mut Timings) -> Result<(), String> {
     // this pass run on PostgreSQL and Redis too, and SQLite end to end never ran.
     cargo(timings, "every test on SQLite", &["test", "--workspace"], &[], &["TEST_DATABASE_URL", "TEST_REDIS_URL"])?;
     postgres_and_redis_pass(timings)?;
-    script(timings, "Swagger UI in headless Chromium", "tests/browser/run.sh")?;
+    script(timings, "Swagger UI and /reference in headless Chromium", "tests/browser/run.sh")?;
     script(timings, "clients generated in TypeScript and Python", "tests/clients/run.sh")?;
     script(timings, "the SDK packages installed and run against a live server", "tests/sdk/run.sh")?;
     code_samples(timings)?;

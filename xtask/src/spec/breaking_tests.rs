@@ -252,8 +252,8 @@ fn a_response_property_becoming_nullable_breaks() {
 }
 
 #[test]
-fn a_new_response_enum_value_warns() {
-    assert_classified(Severity::Warning, "response-enum-value-added", "/components/schemas/AppStatus/enum", |spec| {
+fn a_new_response_enum_value_breaks() {
+    assert_classified(Severity::Breaking, "response-enum-value-added", "/components/schemas/AppStatus/enum", |spec| {
         schema(spec, "AppStatus")["enum"].as_array_mut().unwrap().push(json!("archived"))
     });
 }

@@ -458,6 +458,8 @@ impl Comparison<'_> {
         // oasdiff only warns here, but the clients this project ships and
         // tests are generated from the spec and refuse a value it does not
         // list: progenitor's serde enums, openapi-python-client's enums.
+        // `cargo xtask compat`'s self-test shows a 1.0.0 client of each
+        // language failing on one.
         let old_enum = value_set(&old["enum"]);
         for added in value_set(&new["enum"]).difference(&old_enum) {
             if !old_enum.is_empty() {

@@ -53,6 +53,7 @@ fn an_acknowledged_breaking_change_passes_and_only_that_one() {
         rule: "operation-removed".into(),
         pointer: "/paths/~1v1~1apps~1{id}/delete".into(),
         reason: "apps are archived, not deleted".into(),
+        breaks_steps: vec!["app-delete".into()],
     }];
     let unacknowledged = history::unacknowledged_breaking(&changes, &acknowledgements);
     assert_eq!(unacknowledged.len(), 1, "{unacknowledged:#?}");

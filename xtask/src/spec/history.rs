@@ -2,7 +2,11 @@
 //! `spec-history/` (Oxide's "blessed" documents), and the breaking changes
 //! reviewers accepted since the latest one.
 
-use std::{fs, path::PathBuf, process::Command};
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::Command,
+};
 
 use serde_json::Value;
 
@@ -16,11 +20,15 @@ const ACKNOWLEDGEMENTS_HEADER: &str = "\
 # Breaking changes made on purpose since the latest released spec in this
 # folder. Each entry needs the `rule` and `pointer` that
 # `cargo xtask spec breaking` prints, and the `reason` a reviewer accepted.
-# `cargo xtask spec release` empties the list.
+# An entry that breaks a step of the compatibility scenarios
+# (spec-history/scenarios/) also names it: `breaks_steps: [app-create]`;
+# `cargo xtask compat` then expects that step to fail, with the reason.
+# `cargo xtask spec release` keeps the list as
+# acknowledged-breaking-changes-VERSION.yaml and empties this one.
 ";
 
-/// The released spec with the highest version, with that version.
-pub fn latest_release() -> Result<(String, Value), String> {
+/// Every released spec, `(version, path)`, oldest first.
+pub fn releases() -> Result<Vec<(String, PathBuf)>, String> {
     let mut releases: Vec<(Vec<u64>, String, PathBuf)> = fs::read_dir(history_dir())
         .map_err(|error| format!("cannot read spec-history/: {error}"))?
         .filter_map(Result::ok)
@@ -32,7 +40,15 @@ pub fn latest_release() -> Result<(String, Value), String> {
         })
         .collect();
     releases.sort();
-    let (_, version, path) = releases.pop().ok_or("spec-history/ holds no released spec (openapi-X.Y.Z.yaml)")?;
+    if releases.is_empty() {
+        return Err("spec-history/ holds no released spec (openapi-X.Y.Z.yaml)".into());
+    }
+    Ok(releases.into_iter().map(|(_, version, path)| (version, path)).collect())
+}
+
+/// The released spec with the highest version, with that version.
+pub fn latest_release() -> Result<(String, Value), String> {
+    let (version, path) = releases()?.pop().ok_or("spec-history/ holds no released spec (openapi-X.Y.Z.yaml)")?;
     let text = fs::read_to_string(&path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
     Ok((version, parse_yaml(&text)?))
 }
@@ -58,11 +74,41 @@ pub struct Acknowledgement {
     pub rule: String,
     pub pointer: String,
     pub reason: String,
+    /// The steps of the compatibility scenarios this change breaks, which
+    /// `cargo xtask compat` expects to fail.
+    pub breaks_steps: Vec<String>,
 }
 
+/// The breaking changes acknowledged since the latest release.
 pub fn acknowledgements() -> Result<Vec<Acknowledgement>, String> {
-    let path = history_dir().join(ACKNOWLEDGEMENTS_FILE);
-    let text = fs::read_to_string(&path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    acknowledgements_in(&history_dir().join(ACKNOWLEDGEMENTS_FILE))
+}
+
+/// Every breaking change acknowledged after `version` was released: those
+/// since the latest release and those `release` archived for each later
+/// one. A client of `version` meets them all.
+pub fn acknowledgements_after(version: &str) -> Result<Vec<Acknowledgement>, String> {
+    let mut all = acknowledgements()?;
+    for (released, _) in releases()? {
+        let archived = history_dir().join(archived_acknowledgements_file(&released));
+        if version_numbers(&released) > version_numbers(version) && archived.exists() {
+            all.extend(acknowledgements_in(&archived)?);
+        }
+    }
+    Ok(all)
+}
+
+/// Where `release` keeps the acknowledgements of the changes released as `version`.
+fn archived_acknowledgements_file(version: &str) -> String {
+    format!("acknowledged-breaking-changes-{version}.yaml")
+}
+
+fn version_numbers(version: &str) -> Vec<u64> {
+    version.split('.').filter_map(|number| number.parse().ok()).collect()
+}
+
+fn acknowledgements_in(path: &Path) -> Result<Vec<Acknowledgement>, String> {
+    let text = fs::read_to_string(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
     let document = parse_yaml(&text)?;
     let entries =
         document["acknowledged"].as_array().ok_or(format!("{}: `acknowledged` must be a list", path.display()))?;
@@ -76,7 +122,21 @@ pub fn acknowledgements() -> Result<Vec<Acknowledgement>, String> {
                     .map(str::to_owned)
                     .ok_or(format!("{}: every entry needs a non-empty `{name}`", path.display()))
             };
-            Ok(Acknowledgement { rule: field("rule")?, pointer: field("pointer")?, reason: field("reason")? })
+            let breaks_steps = match &entry["breaks_steps"] {
+                Value::Null => Vec::new(),
+                Value::Array(steps) => steps
+                    .iter()
+                    .map(|step| step.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or(format!("{}: `breaks_steps` must be a list of step ids", path.display()))?,
+                _ => return Err(format!("{}: `breaks_steps` must be a list of step ids", path.display())),
+            };
+            Ok(Acknowledgement {
+                rule: field("rule")?,
+                pointer: field("pointer")?,
+                reason: field("reason")?,
+                breaks_steps,
+            })
         })
         .collect()
 }
@@ -105,7 +165,10 @@ pub fn unacknowledged_breaking<'a>(changes: &'a [Change], acknowledgements: &[Ac
         .collect()
 }
 
-/// Records `spec_text` as released under `version` and clears the acknowledgements.
+/// Records `spec_text` as released under `version` and clears the
+/// acknowledgements, after archiving them as those of `version`: clients of
+/// earlier releases still meet those changes, and `cargo xtask compat`
+/// still expects the steps they break to fail.
 pub fn release(version: &str, spec_text: &str) -> Result<PathBuf, String> {
     let path = history_dir().join(format!("openapi-{version}.yaml"));
     if let Ok(existing) = fs::read_to_string(&path) {
@@ -120,6 +183,11 @@ pub fn release(version: &str, spec_text: &str) -> Result<PathBuf, String> {
     fs::create_dir_all(history_dir()).map_err(|error| error.to_string())?;
     fs::write(&path, spec_text).map_err(|error| format!("cannot write {}: {error}", path.display()))?;
     let acknowledgements = history_dir().join(ACKNOWLEDGEMENTS_FILE);
+    if !self::acknowledgements()?.is_empty() {
+        let archive = history_dir().join(archived_acknowledgements_file(version));
+        fs::copy(&acknowledgements, &archive)
+            .map_err(|error| format!("cannot archive the acknowledgements as {}: {error}", archive.display()))?;
+    }
     fs::write(&acknowledgements, format!("{ACKNOWLEDGEMENTS_HEADER}acknowledged: []\n"))
         .map_err(|error| format!("cannot write {}: {error}", acknowledgements.display()))?;
     Ok(path)

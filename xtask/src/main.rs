@@ -1,6 +1,7 @@
 //! `cargo xtask`: project automation. `cargo xtask help` lists the commands.
 
 mod bench;
+mod compat;
 mod mutants;
 mod samples;
 mod sdk;
@@ -37,6 +38,13 @@ usage: cargo xtask <command>
                   wheel appdeck_sdk-VERSION-py3-none-any.whl, each the generated
                   client plus the layer in sdk/ (its unit tests run first);
                   needs node, npm and python3; see docs/sdks.md
+
+  compat          for every released spec in spec-history/, generate its Rust,
+                  TypeScript and Python clients and run the scenarios of
+                  spec-history/scenarios/ with them against the server on a fresh
+                  database; fail on a step that fails unless an acknowledged
+                  breaking change names it (`breaks_steps`), and on a step so
+                  named that passes; needs node, npm and python3
 
   samples [--operation ID]
                   run every x-codeSamples entry of openapi.yaml (curl, Python,
@@ -76,6 +84,7 @@ fn main() -> ExitCode {
         ["spec", "breaking", "--base", revision] => spec_breaking(Some(revision)),
         ["spec", "release"] => spec_release(),
         ["sdk"] => sdk::run(),
+        ["compat"] => compat::run(),
         ["bench", options @ ..] => match bench::Options::parse(options) {
             Some(options) => bench::run(options),
             None => {
@@ -183,6 +192,11 @@ fn spec_release() -> Result<(), String> {
     let version = spec["info"]["version"].as_str().ok_or("openapi.yaml has no info.version")?;
     let released = spec::history::release(version, &text)?;
     println!("released {version} as {}", released.display());
+    println!(
+        "compat: the Rust, TypeScript and Python clients of {version} now join the matrix of `cargo xtask compat`, \
+         which runs the scenarios of spec-history/scenarios/ with the client of every release against the server \
+         (CI runs it in `cargo xtask test`); run it now to see that they pass"
+    );
     Ok(())
 }
 

@@ -114,7 +114,10 @@ fn build(root: &Path) -> Result<(), String> {
 /// `appdeck-server serve` on a fresh SQLite database under `work`, with a
 /// webhook key (endpoints cannot be made without one), limits no run of
 /// the samples reaches, and an organization whose admin token it returns.
-fn start_server(target: &Path, work: &Path) -> Result<(crate::bench::process::Server, String, String), String> {
+pub(crate) fn start_server(
+    target: &Path,
+    work: &Path,
+) -> Result<(crate::bench::process::Server, String, String), String> {
     let database = work.join("appdeck.db");
     for suffix in ["", "-wal", "-shm"] {
         let _ = fs::remove_file(format!("{}{suffix}", database.display()));

@@ -53,6 +53,7 @@ fn an_acknowledged_breaking_change_passes_and_only_that_one() {
         rule: "operation-removed".into(),
         pointer: "/paths/~1v1~1apps~1{id}/delete".into(),
         reason: "apps are archived, not deleted".into(),
+        breaks_steps: vec!["app-delete".into()],
     }];
     let unacknowledged = history::unacknowledged_breaking(&changes, &acknowledgements);
     assert_eq!(unacknowledged.len(), 1, "{unacknowledged:#?}");
@@ -252,8 +253,8 @@ fn a_response_property_becoming_nullable_breaks() {
 }
 
 #[test]
-fn a_new_response_enum_value_warns() {
-    assert_classified(Severity::Warning, "response-enum-value-added", "/components/schemas/AppStatus/enum", |spec| {
+fn a_new_response_enum_value_breaks() {
+    assert_classified(Severity::Breaking, "response-enum-value-added", "/components/schemas/AppStatus/enum", |spec| {
         schema(spec, "AppStatus")["enum"].as_array_mut().unwrap().push(json!("archived"))
     });
 }

@@ -7,10 +7,11 @@
 //! (`tests/clients/run.sh`), the SDK packages of `cargo xtask sdk` installed
 //! away from the sources and run against a live server (`tests/sdk/run.sh`),
 //! every code sample of `openapi.yaml` run against a live server (`cargo
-//! xtask samples`), webhook deliveries from the real server checked by the
-//! Python Standard Webhooks library (`tests/webhooks/run.sh`), and last the
-//! Schemathesis contract tests (`tests/contract/run.sh`). At the end, what
-//! each step and the slowest test binaries took.
+//! xtask samples`), the clients of every released spec run against the
+//! server (`cargo xtask compat`), webhook deliveries from the real server
+//! checked by the Python Standard Webhooks library (`tests/webhooks/run.sh`),
+//! and last the Schemathesis contract tests (`tests/contract/run.sh`). At
+//! the end, what each step and the slowest test binaries took.
 
 mod timing;
 
@@ -41,6 +42,7 @@ fn every_step(timings: &mut Timings) -> Result<(), String> {
     script(timings, "clients generated in TypeScript and Python", "tests/clients/run.sh")?;
     script(timings, "the SDK packages installed and run against a live server", "tests/sdk/run.sh")?;
     code_samples(timings)?;
+    compatibility_matrix(timings)?;
     script(
         timings,
         "webhook deliveries from serve checked by the Python standardwebhooks library",
@@ -85,6 +87,16 @@ fn code_samples(timings: &mut Timings) -> Result<(), String> {
     eprintln!("\n== {what}\n");
     let started = Instant::now();
     let result = super::samples::run(super::samples::Options::default());
+    timings.record(what, started.elapsed());
+    result
+}
+
+/// The clients of every released spec, in three languages, against the server.
+fn compatibility_matrix(timings: &mut Timings) -> Result<(), String> {
+    let what = "the clients of every released spec against the server (compat)";
+    eprintln!("\n== {what}\n");
+    let started = Instant::now();
+    let result = super::compat::run();
     timings.record(what, started.elapsed());
     result
 }

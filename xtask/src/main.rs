@@ -10,6 +10,7 @@ mod spec;
 mod test_suite;
 #[cfg(test)]
 mod tidy;
+mod tools;
 
 use std::{fs, process::ExitCode, time::Instant};
 

@@ -13,6 +13,7 @@ use std::{
 
 use super::expectations::Outcome;
 use crate::spec::code_samples::{Language, Operation};
+use crate::tools::{need, run};
 
 /// A sample that runs longer than this has hung.
 const TIMEOUT_SECONDS: &str = "60";
@@ -162,28 +163,6 @@ pub fn execute(mut command: Command) -> Outcome {
 
 fn failed_to_start(reason: String) -> Outcome {
     Outcome { success: false, status: reason, stdout: String::new(), stderr: String::new() }
-}
-
-fn need(tool: &str) -> Result<(), String> {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if found { Ok(()) } else { Err(format!("{tool} is not installed")) }
-}
-
-fn run(command: &mut Command) -> Result<(), String> {
-    let output = command.output().map_err(|error| format!("cannot run {command:?}: {error}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{command:?} failed: {}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ))
-    }
 }
 
 /// The wheel and the npm package of `cargo xtask sdk`, built here from the

@@ -244,6 +244,14 @@ mod tests {
     }
 
     #[test]
+    fn the_latest_release_is_the_highest_version_with_its_own_document() {
+        let (version, document) = latest_release().unwrap();
+        let (highest, _) = releases().unwrap().pop().unwrap();
+        assert_eq!(version, highest);
+        assert_eq!(document["info"]["version"], highest.as_str(), "the document of openapi-{highest}.yaml");
+    }
+
+    #[test]
     fn the_clients_of_the_oldest_release_meet_every_acknowledged_change() {
         let (oldest, _) = releases().unwrap().into_iter().next().unwrap();
         let since_latest = acknowledgements().unwrap().len();
